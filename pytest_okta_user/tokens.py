@@ -1,0 +1,140 @@
+"""What a token set is, and which request it answers (its variant).
+
+`Variant` is the cache key: two requests that differ in any field never share tokens.
+`TokenSet` holds the secrets; its repr shows only a short fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Bumped when the serialised shape of a TokenSet or Variant changes; older cache entries are then refetched.
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One distinct way of getting tokens: each distinct variant is exchanged at most once per run."""
+
+    issuer: str
+    """The authorization server's issuer: ``https://org`` (org server) or ``https://org/oauth2/{id}``."""
+    client_id: str
+    user: str | None
+    """The login, or None for client_credentials."""
+    flow: str
+    """``code``, ``pkce``, ``implicit``, ``password`` or ``client_credentials``."""
+    scopes: tuple[str, ...]
+    redirect_uri: str | None = None
+    instance: str = ""
+    """Tells emulator instances apart (their signing keys differ), so an earlier emulator's tokens are never served."""
+
+    def __post_init__(self) -> None:
+        # Scope order never makes a different variant.
+        object.__setattr__(self, "scopes", tuple(sorted(set(self.scopes))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "user": self.user,
+            "flow": self.flow,
+            "scopes": list(self.scopes),
+            "redirect_uri": self.redirect_uri,
+            "instance": self.instance,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Variant:
+        return cls(
+            issuer=str(data["issuer"]),
+            client_id=str(data["client_id"]),
+            user=None if data.get("user") is None else str(data["user"]),
+            flow=str(data["flow"]),
+            scopes=tuple(str(s) for s in data["scopes"]),
+            redirect_uri=None if data.get("redirect_uri") is None else str(data["redirect_uri"]),
+            instance=str(data.get("instance", "")),
+        )
+
+    @property
+    def key(self) -> str:
+        """A stable hash of every field: safe for file names and logs (no user name, no secret)."""
+        canonical = json.dumps([FORMAT_VERSION, self.to_dict()], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+    def describe(self) -> str:
+        """A short human label (no secrets): for messages and report lines."""
+        who = self.user if self.user is not None else "(client)"
+        return f"{self.flow} flow for {who} at {self.issuer} (client {self.client_id}, scopes {' '.join(self.scopes)})"
+
+
+def fingerprint(secret: str | None) -> str:
+    """A short, non-reversible tag for telling secrets apart in output (never the secret itself)."""
+    if not secret:
+        return "-"
+    return hashlib.sha256(secret.encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True, repr=False)
+class TokenSet:
+    """The tokens one exchange produced. Never printed in full: see ``__repr__``."""
+
+    access_token: str | None
+    token_type: str
+    expires_at: float
+    """Epoch seconds at which the access token (or, for implicit id_token-only, the ID token) expires."""
+    scopes: tuple[str, ...]
+    id_token: str | None = None
+    refresh_token: str | None = None
+    access_claims: Mapping[str, Any] = field(default_factory=dict)
+    """Decoded (and, where the issuer publishes its key, verified) access-token claims; empty if opaque."""
+    id_claims: Mapping[str, Any] = field(default_factory=dict)
+    """Verified ID-token claims; empty when no ID token was issued."""
+    obtained_at: float = 0.0
+    user: Mapping[str, Any] = field(default_factory=dict)
+    """Who signed in: ``_embedded.user`` of the authn answer (id, profile with login); empty for service apps."""
+
+    def expires_in(self, now: float) -> float:
+        return self.expires_at - now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_at": self.expires_at,
+            "scopes": list(self.scopes),
+            "id_token": self.id_token,
+            "refresh_token": self.refresh_token,
+            "access_claims": dict(self.access_claims),
+            "id_claims": dict(self.id_claims),
+            "obtained_at": self.obtained_at,
+            "user": dict(self.user),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TokenSet:
+        return cls(
+            access_token=data.get("access_token"),
+            token_type=str(data.get("token_type", "Bearer")),
+            expires_at=float(data["expires_at"]),
+            scopes=tuple(str(s) for s in data.get("scopes", ())),
+            id_token=data.get("id_token"),
+            refresh_token=data.get("refresh_token"),
+            access_claims=dict(data.get("access_claims") or {}),
+            id_claims=dict(data.get("id_claims") or {}),
+            obtained_at=float(data.get("obtained_at", 0.0)),
+            user=dict(data.get("user") or {}),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenSet(access_token=<{fingerprint(self.access_token)}>,"
+            f" id_token=<{fingerprint(self.id_token)}>,"
+            f" refresh_token=<{fingerprint(self.refresh_token)}>,"
+            f" scopes={' '.join(self.scopes)!r}, expires_at={self.expires_at:.0f})"
+        )
+
+    __str__ = __repr__
