@@ -16,9 +16,16 @@ pytest_plugins = ["pytester"]
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings from the developer's shell or CI must not leak into the tests (or their inner runs)."""
+    """Settings from the developer's shell or CI must not leak into the tests (or their inner runs).
+
+    PYTEST_XDIST_* come from the outer run's own workers; an inner run must not believe it is one.
+    """
     for name in list(os.environ):
-        if name.startswith("OKTA_") or name in {"PYTEST_ADDOPTS", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}:
+        if name.startswith(("OKTA_", "PYTEST_XDIST_")) or name in {
+            "PYTEST_ADDOPTS",
+            "REQUESTS_CA_BUNDLE",
+            "SSL_CERT_FILE",
+        }:
             monkeypatch.delenv(name)
 
 
