@@ -1,0 +1,203 @@
+"""TokenProvider: hands out a token set per variant, signing in as rarely as possible.
+
+The order is memory, then the disk cache, then the refresh token when there is one, then a full
+exchange. With a cache, the disk read, the renewal and the write all happen under the entry's file
+lock, so however many processes ask at once, one signs in and the others read what it stored.
+
+A token is handed out only with at least ``min_ttl`` seconds of life left. When a long run outlives
+it, the next request renews it, once for every process sharing the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable
+
+from .cache import TokenCache, TokenCacheWarning, _finite_seconds
+from .errors import OktaUserError
+from .tokens import TokenSet, Variant
+
+__all__ = ["DEFAULT_MIN_TTL", "ProviderStats", "ShortLivedTokenWarning", "TokenProvider"]
+
+#: Seconds of life a handed-out token has left at least: room for a slow test's requests, and far
+#: below Okta's shortest configurable access-token lifetime (5 minutes).
+DEFAULT_MIN_TTL = 60.0
+
+log = logging.getLogger(__name__)
+
+
+class ShortLivedTokenWarning(UserWarning):
+    """A new token lives less than ``min_ttl``: used anyway, not re-fetched again and again."""
+
+
+@dataclasses.dataclass
+class ProviderStats:
+    """What the provider did, per get(): for report lines and tests."""
+
+    memory_hits: int = 0
+    cache_hits: int = 0
+    refreshes: int = 0
+    exchanges: int = 0
+    failures_replayed: int = 0
+
+
+class TokenProvider:
+    """Tokens per variant: memory -> disk cache -> refresh -> exchange. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        exchange: Callable[[Variant], TokenSet],
+        refresh: Callable[[Variant, TokenSet], TokenSet] | None,
+        cache: TokenCache | None,
+        min_ttl: float = DEFAULT_MIN_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._exchange = exchange
+        self._refresh = refresh
+        self.cache = cache
+        self.min_ttl = _checked_ttl(min_ttl)
+        self._clock = clock
+        self.stats = ProviderStats()
+        self._lock = threading.Lock()
+        """Guards the dicts and stats below; never held while signing in or waiting on a file."""
+        self._memory: dict[Variant, TokenSet] = {}
+        self._failures: dict[Variant, OktaUserError] = {}
+        self._variant_locks: dict[Variant, threading.Lock] = {}
+
+    def get(self, variant: Variant, *, min_ttl: float | None = None) -> TokenSet:
+        """Tokens for ``variant`` with ``min_ttl`` seconds left at least (None: the default).
+
+        Raises the variant's earlier :class:`OktaUserError` again, without another sign-in, if its
+        exchange already failed in this process.
+        """
+        ttl = self.min_ttl if min_ttl is None else _checked_ttl(min_ttl)
+        tokens = self._remembered(variant, ttl)
+        if tokens is not None:
+            return tokens
+        # One thread per variant goes on to the disk and the network; the others wait, then find
+        # its tokens in memory.
+        with self._variant_lock(variant):
+            tokens = self._remembered(variant, ttl)
+            if tokens is not None:
+                return tokens
+            if self.cache is None:
+                tokens = self._renew(variant, self._memory.get(variant), ttl)
+            else:
+                with self.cache.locked(variant):
+                    # Read under the lock: another process may have just stored a fresh entry.
+                    stored = self.cache.load(variant)
+                    if stored is not None and _fresh(stored, self._clock(), ttl):
+                        with self._lock:
+                            self.stats.cache_hits += 1
+                            self._memory[variant] = stored
+                        log.debug("token cache hit for variant %s", variant.key)
+                        return stored
+                    tokens = self._renew(variant, stored or self._memory.get(variant), ttl)
+                    self._store(variant, tokens)
+            with self._lock:
+                self._memory[variant] = tokens
+            return tokens
+
+    def _remembered(self, variant: Variant, ttl: float) -> TokenSet | None:
+        with self._lock:
+            tokens = self._memory.get(variant)
+            if tokens is not None and _fresh(tokens, self._clock(), ttl):
+                self.stats.memory_hits += 1
+                return tokens
+            failure = self._failures.get(variant)
+            if failure is not None:
+                self.stats.failures_replayed += 1
+        if failure is not None:
+            # The same error, not a new sign-in: a wrong password must not lock the account out.
+            raise failure.with_traceback(None)
+        return None
+
+    def _variant_lock(self, variant: Variant) -> threading.Lock:
+        with self._lock:
+            return self._variant_locks.setdefault(variant, threading.Lock())
+
+    def _renew(self, variant: Variant, previous: TokenSet | None, ttl: float) -> TokenSet:
+        if previous is not None and previous.refresh_token and self._refresh is not None:
+            try:
+                tokens = self._refresh(variant, previous)
+            except OktaUserError as exc:
+                # Revoked, expired or rotated away: a full sign-in still works.
+                log.info("refreshing %s failed, signing in again: %s", variant.describe(), exc.what)
+            else:
+                with self._lock:
+                    self.stats.refreshes += 1
+                if tokens.refresh_token is None:
+                    # Okta may answer a refresh without a refresh token: the old one stays valid.
+                    tokens = dataclasses.replace(tokens, refresh_token=previous.refresh_token)
+                log.debug("refreshed tokens for variant %s", variant.key)
+                return self._accepted(variant, tokens, ttl)
+        try:
+            tokens = self._exchange(variant)
+        except OktaUserError as exc:
+            with self._lock:
+                self._failures[variant] = exc
+            raise
+        with self._lock:
+            self.stats.exchanges += 1
+        log.debug("signed in for variant %s", variant.key)
+        return self._accepted(variant, tokens, ttl)
+
+    def _accepted(self, variant: Variant, tokens: TokenSet, ttl: float) -> TokenSet:
+        now = self._clock()
+        if tokens.obtained_at <= 0:
+            # The lifetime (expires_at - obtained_at) decides freshness for short-lived tokens.
+            tokens = dataclasses.replace(tokens, obtained_at=now)
+        left = tokens.expires_at - now
+        if left < ttl:
+            # Signing in again would give a token no longer-lived than this one.
+            warnings.warn(
+                ShortLivedTokenWarning(
+                    f"pytest-okta-user: the new token for {variant.describe()} has"
+                    f" {left:.0f}s left, less than the {ttl:g}s asked for (min_ttl); it is used"
+                    " anyway and renewed at half its lifetime. Lower min_ttl, or lengthen the"
+                    " token lifetime in the authorization server's access policy rule."
+                ),
+                stacklevel=4,
+            )
+        return tokens
+
+    def _store(self, variant: Variant, tokens: TokenSet) -> None:
+        assert self.cache is not None
+        try:
+            self.cache.store(variant, tokens)
+        except OSError as exc:
+            # The tokens are good; only sharing them is lost (each process then signs in once).
+            warnings.warn(
+                TokenCacheWarning(
+                    "pytest-okta-user: could not write the token cache entry in"
+                    f" {self.cache.folder} ({type(exc).__name__}: {exc.strerror or 'error'});"
+                    " other processes will sign in on their own."
+                ),
+                stacklevel=3,
+            )
+
+
+def _fresh(tokens: TokenSet, now: float, ttl: float) -> bool:
+    """Whether ``tokens`` may be handed out.
+
+    It needs ``ttl`` seconds left, or half its lifetime if it never had ``ttl`` seconds at all.
+    """
+    left = tokens.expires_at - now
+    if not left > 0:
+        return False
+    if tokens.obtained_at > 0:
+        lifetime = tokens.expires_at - tokens.obtained_at
+        if lifetime < ttl:
+            return left >= lifetime / 2
+    return left >= ttl
+
+
+def _checked_ttl(value: float) -> float:
+    if not _finite_seconds(value):
+        raise ValueError(f"min_ttl must be a finite number of seconds >= 0, not {value!r}")
+    return float(value)
