@@ -1,0 +1,649 @@
+"""OktaClient: the HTTP calls of a headless sign-in, over one ``requests.Session``.
+
+Retries are limited to requests that are safe to send twice: a sessionToken, an authorization code
+or a refresh token, once it may have reached Okta, is never sent again blindly. Secrets travel in
+objects whose repr is redacted, and the only log lines are method, path and status.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from .errors import (
+    DOMAIN,
+    ConnectionFailed,
+    LoginRequired,
+    OktaUserError,
+    RateLimited,
+    RequestTimeout,
+    TlsError,
+    UnexpectedResponse,
+    api_error,
+    authorize_error_page,
+    oauth_error,
+)
+from .tokens import Secret, SecretDict
+
+log = logging.getLogger("pytest_okta_user")
+
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+# Keys that mark an /authorize answer (redirect or form_post) as meant for the client.
+_AUTHORIZE_KEYS = frozenset(
+    {"code", "state", "error", "error_description", "access_token", "id_token", "token_type"}
+)
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How the client talks to Okta."""
+
+    timeout: float = 10.0
+    """Seconds for connecting and for each read."""
+    retries: int = 2
+    """Extra attempts after a connection error or a 5xx, for requests that are safe to repeat."""
+    max_rate_limit_wait: float = 30.0
+    """Longest total wait for a rate-limit window to reset (429) before giving up."""
+    ca_bundle: str | None = None
+    """CA file to trust instead of the default (a TLS-intercepting proxy's, the emulator's)."""
+    backoff: float = 0.5
+    """First retry delay in seconds; doubled on each further retry."""
+
+
+@dataclass(frozen=True, repr=False)
+class ClientAuth:
+    """How the client authenticates at /token.
+
+    ``method``: ``client_secret_basic``, ``client_secret_post`` or ``none`` (public client).
+    """
+
+    client_id: str
+    client_secret: str | None = None
+    method: str = "client_secret_basic"
+
+    def __post_init__(self) -> None:
+        if self.method not in CLIENT_AUTH_METHODS:
+            raise ValueError(f"client auth method must be one of {CLIENT_AUTH_METHODS}")
+        if self.client_secret is not None:
+            object.__setattr__(self, "client_secret", Secret(self.client_secret))
+        if self.client_secret is None and self.method != "none":
+            object.__setattr__(self, "method", "none")
+
+    def __repr__(self) -> str:
+        secret = "<redacted>" if self.client_secret else None
+        return (
+            f"ClientAuth(client_id={self.client_id!r}, client_secret={secret},"
+            f" method={self.method!r})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class AuthorizeResult:
+    """What /authorize sent back to the redirect URI, and how (query, fragment, form_post)."""
+
+    params: SecretDict
+    mode: str
+
+    def __repr__(self) -> str:
+        return f"AuthorizeResult(mode={self.mode!r}, keys={sorted(self.params)!r})"
+
+
+class _Sealed(dict[str, Any]):
+    """The keyword arguments of one request (bodies, auth, query): repr shows the keys only."""
+
+    def __repr__(self) -> str:
+        return f"<request {sorted(self)!r}>"
+
+
+class _RedactQuery(logging.Filter):
+    """urllib3 logs each request line with its query string, which can carry a sessionToken."""
+
+    _query = re.compile(r"\?[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = self._query.sub("?<redacted>", message)
+            record.args = ()
+        return True
+
+
+def _install_log_redaction() -> None:
+    for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactQuery) for f in logger.filters):
+            logger.addFilter(_RedactQuery())
+
+
+_install_log_redaction()
+
+
+# --- HTML: form_post pages, the sign-in page, the error page --------------------------------------
+
+
+class _PageParser(HTMLParser):
+    """Forms with their inputs, the title and the visible text of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[dict[str, str], list[dict[str, str]]]] = []
+        self.text: list[str] = []
+        self.title = ""
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "form":
+            self.forms.append((values, []))
+        elif tag == "input" and self.forms:
+            self.forms[-1][1].append(values)
+        if tag in {"script", "style", "title"}:
+            self._in.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in {"script", "style", "title"}:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._in:
+            if data.strip():
+                self.text.append(data.strip())
+        elif self._in[-1] == "title":
+            self.title += data.strip()
+
+
+def parse_page(html: str) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def form_post_params(html: str) -> SecretDict | None:
+    """The hidden inputs of a ``form_post`` page (Okta's ``appForm`` idiom, or any form carrying
+    OAuth response keys), or None when the page holds no such form."""
+    page = parse_page(html)
+    candidates = sorted(page.forms, key=lambda f: f[0].get("id") != "appForm")
+    for attrs, inputs in candidates:
+        hidden = SecretDict(
+            (i["name"], i.get("value", ""))
+            for i in inputs
+            if i.get("type", "").lower() == "hidden" and i.get("name")
+        )
+        if hidden and (attrs.get("id") == "appForm" or _AUTHORIZE_KEYS & hidden.keys()):
+            return hidden
+    return None
+
+
+def _location_params(location: str) -> tuple[SecretDict, SecretDict]:
+    """The fragment's and the query's parameters of a redirect (kept out of callers' locals)."""
+    parts = urlsplit(location)
+    return (
+        SecretDict(parse_qsl(parts.fragment, keep_blank_values=True)),
+        SecretDict(parse_qsl(parts.query, keep_blank_values=True)),
+    )
+
+
+def _same_target(location: str, redirect_uri: str) -> bool:
+    a, b = urlsplit(location), urlsplit(redirect_uri)
+    return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path)
+
+
+def parse_authorize_response(
+    status: int,
+    headers: Mapping[str, str],
+    text: str,
+    *,
+    client_id: str | None = None,
+    redirect_uri: str | None = None,
+    flow: str | None = None,
+    user: str | None = None,
+) -> AuthorizeResult:
+    """What /authorize answered: the redirect's query or fragment, a form_post page, or an error."""
+    location = Secret(headers.get("Location") or headers.get("location") or "")
+    if location and 300 <= status < 400:
+        fragment, query = _location_params(location)
+        if _AUTHORIZE_KEYS & fragment.keys():
+            return AuthorizeResult(fragment, "fragment")
+        if _AUTHORIZE_KEYS & query.keys():
+            return AuthorizeResult(query, "query")
+        if redirect_uri and not _same_target(location, redirect_uri):
+            raise _sign_in_page(status, "redirected to a sign-in page")
+        raise UnexpectedResponse(
+            f"Okta's /authorize redirected (HTTP {status}) to the redirect URI without a code,"
+            " tokens or an error.",
+            "a proxy may have altered the answer; run again.",
+            status=status,
+        )
+    content_type = headers.get("Content-Type") or headers.get("content-type") or ""
+    if 300 <= status < 400:
+        raise UnexpectedResponse(
+            f"Okta's /authorize answered HTTP {status} without a Location header.",
+            f"check that {DOMAIN} reaches Okta itself, not a proxy.",
+            status=status,
+        )
+    if "json" in content_type:
+        body = _json_or_none(text)
+        if isinstance(body, Mapping):
+            raise _error_from_body(
+                body,
+                status=status,
+                endpoint="/authorize",
+                client_id=client_id,
+                redirect_uri=redirect_uri,
+                flow=flow,
+                user=user,
+            )
+    if status == 200:
+        params = form_post_params(text)
+        if params is not None:
+            return AuthorizeResult(params, "form_post")
+        raise _sign_in_page(status, "answered with its sign-in page")
+    if 400 <= status < 500:
+        page = parse_page(text)
+        return_text = " ".join(page.text) or page.title
+        raise authorize_error_page(
+            return_text, status=status, client_id=client_id, redirect_uri=redirect_uri
+        )
+    raise UnexpectedResponse(
+        f"Okta's /authorize answered HTTP {status} ({content_type or 'no content type'}).",
+        "Okta or a proxy had a problem; run again later.",
+        status=status,
+    )
+
+
+def _sign_in_page(status: int, how: str) -> LoginRequired:
+    return LoginRequired(
+        f"Okta's /authorize {how} (HTTP {status}) instead of signing the user in with the"
+        " sessionToken.",
+        "the app's sign-on/authentication policy (Applications > your app > Sign On) asks for more"
+        " than the sessionToken proved: enrol the user in a TOTP factor and set OKTA_TOTP_SECRET,"
+        " or let the policy accept a password for this user.",
+        code="login_required",
+        status=status,
+    )
+
+
+def _json_or_none(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _error_from_body(
+    body: Mapping[str, Any],
+    *,
+    status: int,
+    endpoint: str,
+    client_id: str | None = None,
+    redirect_uri: str | None = None,
+    flow: str | None = None,
+    grant_type: str | None = None,
+    user: str | None = None,
+) -> OktaUserError:
+    if "error" in body:
+        return oauth_error(
+            str(body.get("error")),
+            str(body.get("error_description") or ""),
+            status=status,
+            endpoint=endpoint,
+            flow=flow,
+            grant_type=grant_type,
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            user=user,
+        )
+    code = str(body.get("errorCode") or "")
+    if code and not code.startswith("E0"):
+        # Some OAuth endpoints answer in the /api/v1 shape with an OAuth code (okta-idx-java#500).
+        return oauth_error(
+            code,
+            str(body.get("errorSummary") or ""),
+            status=status,
+            endpoint=endpoint,
+            flow=flow,
+            grant_type=grant_type,
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            user=user,
+        )
+    return api_error(body, status=status, endpoint=endpoint)
+
+
+# --- Transport errors -----------------------------------------------------------------------------
+
+_SSL_REASON = re.compile(r"\[SSL: ?([A-Z_]+)\] ?([^'\")(]*)")
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server (no connection was made)."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", None)
+        import urllib3.exceptions as u3
+
+        return isinstance(reason, (u3.NewConnectionError, u3.NameResolutionError))
+    return False
+
+
+def _transport_error(
+    exc: requests.RequestException, host: str, path: str, timeout: float
+) -> OktaUserError:
+    # str(exc) can hold the full URL (with a sessionToken): only fixed texts and the host go out.
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        match = _SSL_REASON.search(text)
+        reason = f" ({match.group(1)}: {match.group(2).strip()})" if match else ""
+        return TlsError(
+            f"TLS with {host} failed{reason}.",
+            "if a proxy intercepts TLS, point REQUESTS_CA_BUNDLE at its CA file; for the emulator"
+            " with TLS, pass its CA file; check the clock if the certificate looks expired.",
+        )
+    if isinstance(exc, requests.Timeout):
+        return RequestTimeout(
+            f"No answer from {host} for {path} within {timeout:g} s.",
+            f"check the network, the proxy (HTTPS_PROXY / NO_PROXY) and {DOMAIN}.",
+        )
+    if isinstance(exc, requests.ConnectionError):
+        cause = getattr(exc.args[0], "reason", None) if exc.args else None
+        import urllib3.exceptions as u3
+
+        if isinstance(cause, u3.NameResolutionError) or "Name or service not known" in text:
+            what = f"The host name {host} could not be resolved (DNS)."
+        elif isinstance(cause, u3.NewConnectionError):
+            what = f"Could not connect to {host} (connection refused or unreachable)."
+        else:
+            what = f"The connection to {host} broke during {path}."
+        return ConnectionFailed(
+            what, f"check {DOMAIN}, the network and the proxy (HTTPS_PROXY / NO_PROXY)."
+        )
+    return ConnectionFailed(
+        f"The request to {host} for {path} failed ({type(exc).__name__}).",
+        f"check {DOMAIN}.",
+    )
+
+
+# --- The client -----------------------------------------------------------------------------------
+
+
+class OktaClient:
+    """The HTTP side of a headless Okta sign-in.
+
+    ``sleep`` and ``clock`` are injectable so rate-limit waits and retry backoff need no real time
+    in tests; ``clock`` must be on the same scale as Okta's ``X-Rate-Limit-Reset`` (epoch seconds).
+    """
+
+    def __init__(
+        self,
+        org_url: str,
+        *,
+        http: HttpOptions | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.org_url = org_url.rstrip("/")
+        self.http = http or HttpOptions()
+        self._own_session = session is None
+        self.session = session or requests.Session()
+        if self.http.ca_bundle:
+            self.session.verify = self.http.ca_bundle
+        self.session.headers.setdefault("Accept", "application/json")
+        self._sleep = sleep
+        self._clock = clock
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> OktaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"OktaClient({self.org_url!r})"
+
+    # -- transport --
+
+    def _send(
+        self, method: str, url: str, request: _Sealed, *, endpoint: str, safe: bool
+    ) -> requests.Response:
+        """One logical request: retries (only when ``safe`` or nothing was sent) and 429 waits."""
+        parts = urlsplit(url)
+        host, path = parts.netloc, parts.path
+        attempt = 0
+        waited = 0.0
+        limited = 0
+        while True:
+            failure: OktaUserError | None = None
+            sent = True
+            retryable = True
+            try:
+                response = self.session.request(
+                    method, url, timeout=self.http.timeout, allow_redirects=False, **request
+                )
+            except requests.RequestException as exc:
+                failure = _transport_error(exc, host, path, self.http.timeout)
+                sent = not _never_sent(exc)
+                retryable = not isinstance(exc, requests.exceptions.SSLError)
+            if failure is not None:
+                log.debug("%s %s -> %s", method, path, type(failure).__name__)
+                if retryable and (safe or not sent) and attempt < self.http.retries:
+                    self._sleep(self.http.backoff * 2**attempt)
+                    attempt += 1
+                    continue
+                raise failure
+            log.debug("%s %s -> %s", method, path, response.status_code)
+            if response.status_code == 429:
+                wait = self._rate_limit_wait(response, limited)
+                limited += 1
+                if waited + wait > self.http.max_rate_limit_wait or limited > 20:
+                    raise self._rate_limited(response, endpoint, wait)
+                self._sleep(wait)
+                waited += wait
+                continue
+            if response.status_code >= 500 and safe and attempt < self.http.retries:
+                self._sleep(self.http.backoff * 2**attempt)
+                attempt += 1
+                continue
+            return response
+
+    def _rate_limit_wait(self, response: requests.Response, limited: int) -> float:
+        reset = response.headers.get("X-Rate-Limit-Reset")
+        if reset is not None:
+            try:
+                # At least a second: Okta's reset is whole seconds and a past reset must not spin.
+                return max(float(reset) - self._clock(), 1.0)
+            except ValueError:
+                pass
+        retry_after = response.headers.get("Retry-After")
+        if retry_after is not None:
+            try:
+                return max(float(retry_after), 1.0)
+            except ValueError:
+                pass
+        return float(2**limited)
+
+    def _rate_limited(self, response: requests.Response, endpoint: str, wait: float) -> RateLimited:
+        body = _json_or_none(response.text)
+        code = ""
+        if isinstance(body, Mapping):
+            code = str(body.get("errorCode") or body.get("error") or "")
+        said = f" ({code})" if code else ""
+        return RateLimited(
+            f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s,"
+            f" beyond the {self.http.max_rate_limit_wait:g} s we wait.",
+            "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
+            " tokens, or raise HttpOptions.max_rate_limit_wait.",
+            code=code or None,
+            status=429,
+        )
+
+    def _json(self, response: requests.Response, endpoint: str) -> SecretDict:
+        body = _json_or_none(response.text)
+        if not isinstance(body, Mapping):
+            content_type = response.headers.get("Content-Type") or "no content type"
+            if response.status_code >= 500:
+                what = (
+                    f"Okta's {endpoint} failed with HTTP {response.status_code} ({content_type})."
+                )
+                fix = "Okta or a proxy had a problem; run again later (status.okta.com)."
+            else:
+                what = (
+                    f"Okta's {endpoint} answered HTTP {response.status_code} with {content_type}"
+                    " instead of JSON."
+                )
+                fix = (
+                    f"a proxy or captive portal answered in Okta's place: check {DOMAIN},"
+                    " HTTPS_PROXY and NO_PROXY."
+                )
+            raise UnexpectedResponse(what, fix, status=response.status_code)
+        return SecretDict(body)
+
+    # -- /api/v1/authn --
+
+    def authn(self, username: str, password: str) -> SecretDict:
+        """``POST /api/v1/authn``: the authn transaction (any status), or an error for 4xx."""
+        return self._authn_call(
+            f"{self.org_url}/api/v1/authn",
+            _Sealed(json={"username": username, "password": Secret(password)}),
+            endpoint="/api/v1/authn",
+        )
+
+    def verify_factor(self, href_or_id: str, state_token: str, passcode: str) -> SecretDict:
+        """``POST`` a passcode to a factor's ``_links.verify.href``.
+
+        A bare factor id means ``/api/v1/authn/factors/{id}/verify``.
+        """
+        if "/" in href_or_id:
+            url = href_or_id
+            if urlsplit(url).netloc != urlsplit(self.org_url).netloc:
+                # Only the org gets the stateToken and passcode, whatever the answer's links say.
+                url = f"{self.org_url}{urlsplit(url).path}"
+        else:
+            url = f"{self.org_url}/api/v1/authn/factors/{href_or_id}/verify"
+        return self._authn_call(
+            url,
+            _Sealed(json={"stateToken": Secret(state_token), "passCode": Secret(passcode)}),
+            endpoint="factor verify",
+        )
+
+    def _authn_call(self, url: str, request: _Sealed, *, endpoint: str) -> SecretDict:
+        response = self._send("POST", url, request, endpoint=endpoint, safe=False)
+        body = self._json(response, endpoint)
+        if response.status_code != 200:
+            raise _error_from_body(body, status=response.status_code, endpoint=endpoint)
+        return body
+
+    # -- /authorize --
+
+    def authorize(
+        self,
+        authorize_url: str,
+        params: Mapping[str, str],
+        *,
+        flow: str | None = None,
+        user: str | None = None,
+    ) -> AuthorizeResult:
+        """``GET /authorize`` without following redirects; the answer's parameters, any mode.
+
+        Errors Okta redirects with (``error``, ``error_description``) are returned in the result;
+        the caller checks ``state`` first and raises them. Error pages and sign-in pages raise here.
+        """
+        response = self._send(
+            "GET", authorize_url, _Sealed(params=dict(params)), endpoint="/authorize", safe=False
+        )
+        return parse_authorize_response(
+            response.status_code,
+            response.headers,
+            response.text,
+            client_id=params.get("client_id"),
+            redirect_uri=params.get("redirect_uri"),
+            flow=flow,
+            user=user,
+        )
+
+    # -- /token --
+
+    def token(
+        self,
+        token_url: str,
+        form: Mapping[str, str],
+        client_auth: ClientAuth,
+        *,
+        flow: str | None = None,
+        user: str | None = None,
+        redirect_uri: str | None = None,
+    ) -> SecretDict:
+        """``POST /token`` with the form and client authentication; the token JSON or an error.
+
+        Only client_credentials is retried: a code, refresh token or password is sent once.
+        """
+        grant_type = form.get("grant_type")
+        response = self._send(
+            "POST",
+            token_url,
+            _token_request(form, client_auth),
+            endpoint="/token",
+            safe=grant_type == "client_credentials",
+        )
+        body = self._json(response, "/token")
+        if response.status_code != 200:
+            raise _error_from_body(
+                body,
+                status=response.status_code,
+                endpoint="/token",
+                client_id=client_auth.client_id,
+                redirect_uri=redirect_uri,
+                flow=flow,
+                grant_type=grant_type,
+                user=user,
+            )
+        return body
+
+    # -- metadata and keys (safe to retry) --
+
+    def discovery(self, issuer: str) -> SecretDict:
+        """``{issuer}/.well-known/openid-configuration``."""
+        return self._get_json(f"{issuer.rstrip('/')}/.well-known/openid-configuration", "discovery")
+
+    def keys(self, jwks_uri: str) -> SecretDict:
+        """The JWKS at ``jwks_uri``."""
+        return self._get_json(jwks_uri, "/keys")
+
+    def _get_json(self, url: str, endpoint: str) -> SecretDict:
+        response = self._send("GET", url, _Sealed(), endpoint=endpoint, safe=True)
+        body = self._json(response, endpoint)
+        if response.status_code != 200:
+            raise _error_from_body(body, status=response.status_code, endpoint=endpoint)
+        return body
+
+
+def _token_request(form: Mapping[str, str], client_auth: ClientAuth) -> _Sealed:
+    data = {k: Secret(v) for k, v in form.items()}
+    if client_auth.method == "client_secret_basic":
+        return _Sealed(data=data, auth=(client_auth.client_id, client_auth.client_secret))
+    data["client_id"] = Secret(client_auth.client_id)
+    if client_auth.method == "client_secret_post" and client_auth.client_secret:
+        data["client_secret"] = Secret(client_auth.client_secret)
+    return _Sealed(data=data)
