@@ -1,0 +1,277 @@
+"""The plugin's fixtures: thin, they ask the provider and never talk HTTP themselves.
+
+Every token fixture is session-scoped, so a user's own session fixture can depend on them. The
+variant a test gets is chosen by ``@pytest.mark.okta(...)``: the plugin parametrizes the hidden
+session fixture ``_okta_request`` (indirectly) for marked tests, so pytest keeps one instance of
+each fixture per distinct marker request, and tests without a marker share the default one. A
+user's session fixture built on them follows along: one instance per variant in use.
+
+Failures (missing settings, a refused sign-in) become one short message per test, without a
+traceback from the plugin's insides, and the tests that need no Okta fixture run normally.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+from .errors import OktaUserError
+from .settings import MarkerError, OktaRequest, Settings, build_variant, expand_marker
+
+if TYPE_CHECKING:
+    import requests
+
+    from .provider import TokenProvider
+    from .tokens import TokenSet, Variant
+
+__all__ = [
+    "EmulatorInfo",
+    "OktaUser",
+    "okta_access_token",
+    "okta_auth",
+    "okta_clock",
+    "okta_emulator",
+    "okta_id_token",
+    "okta_provider",
+    "okta_session",
+    "okta_settings",
+    "okta_token_factory",
+    "okta_tokens",
+    "okta_user",
+    "okta_variant",
+]
+
+#: Where the plugin keeps its run state; set in pytest_configure (see plugin.py).
+SETTINGS_KEY = pytest.StashKey["Settings"]()
+EMULATOR_KEY = pytest.StashKey["object"]()
+
+
+def _fail(exc: OktaUserError) -> NoReturn:
+    """Fail the current test with the error's message only (it names the setting and the fix).
+
+    Call it outside the ``except`` block: raised inside it, pytest would print the chained error
+    (with the plugin's frames) above the message. No ``__tracebackhide__`` in these frames:
+    ``pytrace=False`` already shows no traceback, and hidden frames add a "traceback hidden" line.
+    """
+    pytest.fail(f"pytest-okta-user: {exc}", pytrace=False)
+
+
+@dataclass(frozen=True)
+class OktaUser:
+    """Who signed in: the login, Okta's user id, and the profile Okta returned."""
+
+    login: str | None
+    id: str | None
+    profile: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, repr=False)
+class EmulatorInfo:
+    """What an xdist worker knows of the run's emulator (it runs in the controller process)."""
+
+    url: str
+    instance_id: str
+    settings: Mapping[str, str]
+    """The demo org's ``OKTA_*`` values (including its demo password and client secret)."""
+
+    def env(self) -> dict[str, str]:
+        return dict(self.settings)
+
+    def __repr__(self) -> str:
+        return f"EmulatorInfo(url={self.url!r}, instance_id={self.instance_id!r})"
+
+
+class OktaAuth:
+    """A ``requests`` auth sending the bearer token; asks the provider before every request, so a
+    token about to expire (less than ``min_ttl`` left) is renewed first."""
+
+    def __init__(self, get: Callable[[], TokenSet], variant: Variant) -> None:
+        self._get = get
+        self.variant = variant
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        tokens = self._get()
+        if not tokens.access_token:
+            raise OktaUserError(
+                f"the {self.variant.flow} flow gave no access token for {self.variant.describe()}",
+                "ask for an access token (implicit: the response type must include 'token')",
+            )
+        request.headers["Authorization"] = f"{tokens.token_type or 'Bearer'} {tokens.access_token}"
+        return request
+
+    def __repr__(self) -> str:
+        return f"OktaAuth({self.variant.describe()})"
+
+
+@functools.cache
+def _auth_class() -> type[OktaAuth]:
+    # Deriving from requests.auth.AuthBase here, on first use, keeps ``import requests`` (a fifth of
+    # a second) out of the start-up of every pytest run that never uses Okta.
+    import requests.auth
+
+    class BearerAuth(OktaAuth, requests.auth.AuthBase):
+        __doc__ = OktaAuth.__doc__
+
+    return BearerAuth
+
+
+@pytest.fixture(scope="session")
+def okta_clock() -> Callable[[], float]:
+    """The plugin's notion of now (epoch seconds); override it in a conftest to move time."""
+    return time.time
+
+
+@pytest.fixture(scope="session")
+def okta_settings(pytestconfig: pytest.Config) -> Settings:
+    """The resolved settings (each value with its source; secrets redacted)."""
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def okta_provider(okta_settings: Settings, okta_clock: Callable[[], float]) -> TokenProvider:
+    """The run's token provider (memory, then the disk cache, then refresh, then sign-in)."""
+    from . import flows
+    from .cache import TokenCache
+    from .provider import TokenProvider
+
+    s = okta_settings
+    credentials = flows.Credentials(
+        password=s.password.value.reveal() if s.password.value else None,
+        client_secret=s.client_secret.value.reveal() if s.client_secret.value else None,
+        totp_secret=s.totp_secret.value.reveal() if s.totp_secret.value else None,
+    )
+    folder = s.cache_dir.value
+    return TokenProvider(
+        exchange=lambda v: flows.exchange(v, credentials, clock=okta_clock),
+        refresh=lambda v, t: flows.refresh(v, t, credentials, clock=okta_clock),
+        cache=None if s.no_cache or folder is None else TokenCache(folder),
+        min_ttl=s.min_ttl.value,
+        clock=okta_clock,
+    )
+
+
+@pytest.fixture(scope="session")
+def _okta_request(request: pytest.FixtureRequest) -> OktaRequest:
+    """What the test's okta marker asks for (the plugin's parametrization); none: the defaults."""
+    param = getattr(request, "param", None)
+    return param if isinstance(param, OktaRequest) else OktaRequest()
+
+
+@pytest.fixture(scope="session")
+def okta_variant(okta_settings: Settings, _okta_request: OktaRequest) -> Variant:
+    """The variant (issuer, client, user, flow, scopes) the Okta fixtures use for this test."""
+    try:
+        return build_variant(okta_settings, _okta_request)
+    except OktaUserError as exc:
+        error = exc
+    _fail(error)
+
+
+@pytest.fixture(scope="session")
+def okta_tokens(
+    okta_provider: TokenProvider, okta_variant: Variant, _okta_request: OktaRequest
+) -> TokenSet:
+    """The token set of this test's variant: tokens, expiry, scopes and decoded claims."""
+    try:
+        return okta_provider.get(okta_variant, min_ttl=_okta_request.min_ttl)
+    except OktaUserError as exc:
+        error = exc
+    _fail(error)
+
+
+@pytest.fixture(scope="session")
+def okta_access_token(okta_tokens: TokenSet, okta_variant: Variant) -> str:
+    """The access token string."""
+    if not okta_tokens.access_token:
+        _fail(OktaUserError(f"no access token from the {okta_variant.describe()}"))
+    return okta_tokens.access_token
+
+
+@pytest.fixture(scope="session")
+def okta_id_token(okta_tokens: TokenSet, okta_variant: Variant) -> str:
+    """The ID token string (ask for the ``openid`` scope)."""
+    if not okta_tokens.id_token:
+        _fail(
+            OktaUserError(
+                f"no ID token from the {okta_variant.describe()}", "include 'openid' in the scopes"
+            )
+        )
+    return okta_tokens.id_token
+
+
+@pytest.fixture(scope="session")
+def okta_user(okta_tokens: TokenSet) -> OktaUser:
+    """Who signed in: login, Okta user id and profile."""
+    user = dict(okta_tokens.user)
+    profile = dict(user.get("profile") or {})
+    claims = okta_tokens.id_claims or okta_tokens.access_claims
+    login = profile.get("login") or claims.get("preferred_username") or claims.get("sub")
+    user_id = (
+        user.get("id") or okta_tokens.access_claims.get("uid") or okta_tokens.id_claims.get("sub")
+    )
+    return OktaUser(login=login, id=user_id, profile=profile)
+
+
+@pytest.fixture(scope="session")
+def okta_token_factory(
+    okta_provider: TokenProvider, okta_settings: Settings, _okta_request: OktaRequest
+) -> Callable[..., TokenSet]:
+    """``factory(user=..., flow=..., scopes=..., auth_server=..., min_ttl=...) -> TokenSet``; the
+    arguments take the okta marker's values (one each), the rest come from the test's marker or
+    the settings."""
+
+    def factory(**kwargs: Any) -> TokenSet:
+        try:
+            asked = expand_marker(kwargs)
+            if len(asked) != 1:
+                raise MarkerError("the token factory takes one value per argument, not a list")
+            given = {k: v for k, v in vars(asked[0]).items() if v is not None}
+            merged = dataclasses.replace(_okta_request, **given)
+            return okta_provider.get(build_variant(okta_settings, merged), min_ttl=merged.min_ttl)
+        except OktaUserError as exc:
+            error = exc
+        _fail(error)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def okta_auth(
+    okta_provider: TokenProvider,
+    okta_variant: Variant,
+    _okta_request: OktaRequest,
+    okta_tokens: TokenSet,
+) -> OktaAuth:
+    """A ``requests`` auth (``requests.auth.AuthBase``) sending this test's bearer token and
+    renewing it before it expires (checked before every request)."""
+    # okta_tokens signs in first, so a refused sign-in errors the test here with its message
+    # rather than from inside the test's first request.
+    return _auth_class()(
+        lambda: okta_provider.get(okta_variant, min_ttl=_okta_request.min_ttl), okta_variant
+    )
+
+
+@pytest.fixture(scope="session")
+def okta_session(okta_auth: OktaAuth) -> Iterator[requests.Session]:
+    """A ``requests.Session`` whose requests carry this test's bearer token (``okta_auth``)."""
+    import requests
+
+    with requests.Session() as session:
+        session.auth = okta_auth
+        yield session
+
+
+@pytest.fixture(scope="session")
+def okta_emulator(pytestconfig: pytest.Config) -> object:
+    """The run's emulator (``--okta-emulator``): the ``OktaEmulator`` itself in the process that
+    started it, an :class:`EmulatorInfo` (url, instance_id, env()) on xdist workers."""
+    emulator = pytestconfig.stash.get(EMULATOR_KEY, None)
+    if emulator is None:
+        pytest.skip("needs the emulator: run with --okta-emulator (or OKTA_EMULATOR=1)")
+    return emulator

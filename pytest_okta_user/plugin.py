@@ -1,0 +1,328 @@
+"""pytest-okta-user's hooks: options, the okta marker, settings, the report header, xdist wiring and
+emulator mode. The fixtures live in ``fixtures.py``; the Okta work in modules that import no pytest.
+
+Under xdist the controller does what must happen once per run (ask for the password, start the
+emulator, clear the cache) and hands the results to the workers through ``workerinput``, never
+through argv or the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .fixtures import (  # noqa: F401  (fixtures register by being names in the plugin module)
+    EMULATOR_KEY,
+    SETTINGS_KEY,
+    EmulatorInfo,
+    _okta_request,
+    okta_access_token,
+    okta_auth,
+    okta_clock,
+    okta_emulator,
+    okta_id_token,
+    okta_provider,
+    okta_session,
+    okta_settings,
+    okta_token_factory,
+    okta_tokens,
+    okta_user,
+    okta_variant,
+)
+from .settings import (
+    NAMES,
+    MarkerError,
+    OktaRequest,
+    Secret,
+    SettingError,
+    Settings,
+    can_prompt,
+    check_writable_folder,
+    expand_marker,
+    resolve,
+    resolve_emulator_flag,
+)
+
+if TYPE_CHECKING:
+    from .emulator import OktaEmulator
+
+#: What the controller hands each xdist worker: {"password": str | None, "emulator": {...} | None}.
+WORKERINPUT_KEY = "okta_user"
+_PAYLOAD_KEY = pytest.StashKey[dict[str, Any]]()
+_INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
+
+#: Setting name -> (argparse dest) for the options that take a value.
+_VALUE_OPTIONS = {
+    "domain": "Okta org URL, bare host or issuer (e.g. https://dev-123.okta.com/oauth2/default)",
+    "auth_server": "Authorization server id: 'default' (the default), 'org' or an id like aus1a2b3",
+    "client_id": "Client id of the Okta app the tests sign in with",
+    "redirect_uri": "Sign-in redirect URI registered on the app (code, pkce and implicit flows)",
+    "scopes": "Scopes to ask for, separated by spaces (default: 'openid profile email')",
+    "flow": "Default flow: code, pkce (the default), implicit, password or client_credentials",
+    "user": "Login of the user to sign in as; asks for the password when OKTA_PASSWORD is unset",
+    "cache_dir": "Token cache folder (default: okta-user under pytest's cache dir)",
+    "min_ttl": "Seconds of life a handed-out token has left at least (default: 60)",
+}
+
+
+# ---- options and ini keys -----------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Help texts follow pytest's rules: a capital first letter; a single phrase has no final period.
+    group = parser.getgroup("okta-user", "Okta user tokens (pytest-okta-user)")
+    for setting, help_text in _VALUE_OPTIONS.items():
+        names = NAMES[setting]
+        assert names.option is not None
+        group.addoption(
+            names.option,
+            dest=f"okta_{setting}",
+            default=None,
+            metavar=setting.upper(),
+            help=f"{help_text}. Env: {', '.join(names.env)}; ini: {names.ini}.",
+        )
+    group.addoption(
+        "--okta-emulator",
+        dest="okta_emulator",
+        action="store_true",
+        default=None,
+        help="Start a local Okta emulator for the run and sign in its demo user."
+        " Env: OKTA_EMULATOR=1; ini: okta_emulator.",
+    )
+    group.addoption(
+        "--okta-no-cache",
+        dest="okta_no_cache",
+        action="store_true",
+        default=False,
+        help="Keep tokens in memory only (each xdist worker then signs in on its own)",
+    )
+    group.addoption(
+        "--okta-clear-cache",
+        dest="okta_clear_cache",
+        action="store_true",
+        default=False,
+        help="Remove the cached tokens before the run",
+    )
+    for names in NAMES.values():
+        if names.ini:
+            parser.addini(
+                names.ini,
+                help=f"pytest-okta-user: {names.label} (or {names.option}, {', '.join(names.env)})",
+                default=None,
+            )
+
+
+# ---- configuration ------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "okta(flow=..., user=..., scopes=..., auth_server=..., min_ttl=...): the Okta variant the"
+        " okta_* fixtures give this test; a list value (flow=['code', 'pkce']) runs the test once"
+        " per value. The closest marker wins, per argument.",
+    )
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(config), "okta_user.xdist")
+    if config.option.help:
+        # --help must work whatever the settings say.
+        return
+    try:
+        _configure(config)
+    except SettingError as exc:
+        raise pytest.UsageError(f"pytest-okta-user: {exc}") from None
+
+
+def _configure(config: pytest.Config) -> None:
+    cli = {name: getattr(config.option, f"okta_{name}", None) for name in NAMES}
+    cli["no_cache"] = config.option.okta_no_cache
+    cli["clear_cache"] = config.option.okta_clear_cache
+    ini = {n.ini: config.getini(n.ini) for n in NAMES.values() if n.ini}
+    env = os.environ
+    worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
+    payload: dict[str, Any] = {"password": None, "emulator": None}
+
+    if worker_input is not None:
+        payload = dict(worker_input.get(WORKERINPUT_KEY) or payload)
+        emulator_data = payload["emulator"]
+        if emulator_data is not None:
+            config.stash[EMULATOR_KEY] = EmulatorInfo(
+                url=emulator_data["url"],
+                instance_id=emulator_data["instance_id"],
+                settings=emulator_data["env"],
+            )
+    elif resolve_emulator_flag(cli, env, ini, config.inipath).value:
+        okta = _start_emulator(config)
+        config.stash[EMULATOR_KEY] = okta
+        payload["emulator"] = {
+            "url": okta.url,
+            "instance_id": okta.instance_id,
+            "env": dict(okta.env()),
+        }
+
+    emulator_data = payload["emulator"]
+    password_hint = ""
+    if worker_input is None and emulator_data is None and "OKTA_PASSWORD" not in env:
+        payload["password"], password_hint = _ask_password(config, cli.get("user"))
+
+    settings = resolve(
+        cli,
+        env,
+        ini,
+        ini_path=config.inipath,
+        cwd=config.invocation_params.dir,
+        default_cache_dir=lambda: _default_cache_dir(config),
+        emulator_env=None if emulator_data is None else emulator_data["env"],
+        instance="" if emulator_data is None else emulator_data["instance_id"],
+        password=None if payload["password"] is None else Secret(payload["password"]),
+        password_hint=password_hint,
+    )
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[_PAYLOAD_KEY] = payload
+    if worker_input is None and settings.clear_cache and settings.cache_dir.value is not None:
+        # Only the controller: a worker clearing it could remove what another worker just stored.
+        from .cache import TokenCache
+
+        TokenCache(settings.cache_dir.value).clear()
+
+
+def _start_emulator(config: pytest.Config) -> OktaEmulator:
+    from .emulator import OktaEmulator
+
+    stack = contextlib.ExitStack()
+    config.add_cleanup(stack.close)
+    try:
+        return stack.enter_context(OktaEmulator())
+    except OSError as exc:
+        raise pytest.UsageError(f"pytest-okta-user: could not start the emulator: {exc}") from None
+
+
+def _ask_password(config: pytest.Config, user: object) -> tuple[str | None, str]:
+    """Ask for the password once, on the controller, if ``--okta-user`` was given interactively.
+
+    Returns the password (or None) and, when there was no prompt, why (for the missing-password
+    message).
+    """
+    if user is None:
+        return None, "or pass --okta-user in a terminal to be asked for it"
+    allowed, why_not = can_prompt(sys.stdin.isatty(), os.environ)
+    if not allowed:
+        return None, why_not
+    # Capture holds stdin: release it (in_=True), as pytest's own --pdb does, for the prompt.
+    capman = config.pluginmanager.getplugin("capturemanager")
+    if capman is not None:
+        capman.suspend_global_capture(in_=True)
+    try:
+        answer = getpass.getpass(f"Okta password for {user}: ")
+    except EOFError:
+        answer = ""
+    finally:
+        if capman is not None:
+            capman.resume_global_capture()
+    return (answer or None), ("" if answer else "the prompt got an empty answer")
+
+
+def _default_cache_dir(config: pytest.Config) -> Path | None:
+    """``okta-user`` under pytest's cache dir; with ``-p no:cacheprovider``, the same place by hand.
+
+    A folder that cannot be written turns the disk cache off with a warning: the run still works,
+    only each process signs in on its own.
+    """
+    try:
+        if hasattr(config, "cache"):
+            folder = Path(config.cache.mkdir("okta-user"))
+        else:
+            folder = config.rootpath / ".pytest_cache" / "d" / "okta-user"
+        return check_writable_folder(folder, "default")
+    except (OSError, SettingError) as exc:
+        warnings.warn(
+            pytest.PytestConfigWarning(
+                f"pytest-okta-user: no token cache: {exc}; set --okta-cache-dir to share tokens"
+                " between processes and runs"
+            ),
+            stacklevel=2,
+        )
+        return None
+
+
+class _XdistHooks:
+    """Registered only when xdist is installed (its hook names are unknown otherwise)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_configure_node(self, node: Any) -> None:
+        # workerinput travels over execnet's channel: the prompted password never shows in argv.
+        node.workerinput[WORKERINPUT_KEY] = self.config.stash.get(_PAYLOAD_KEY, None)
+
+
+# ---- markers ------------------------------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    markers = list(metafunc.definition.iter_markers("okta"))
+    if not markers:
+        return
+    where = f"{metafunc.definition.nodeid}: @pytest.mark.okta"
+    merged: dict[str, object] = {}
+    for marker in markers:  # closest first: its values win, argument by argument
+        if marker.args:
+            raise pytest.Collector.CollectError(
+                f"{where}: takes keyword arguments only, got {marker.args!r};"
+                " fix: write e.g. @pytest.mark.okta(flow='code')"
+            )
+        for name, value in marker.kwargs.items():
+            merged.setdefault(name, value)
+    try:
+        requests = expand_marker(merged)
+    except MarkerError as exc:
+        raise pytest.Collector.CollectError(
+            f"{where}: {exc.what}" + (f"; fix: {exc.fix}" if exc.fix else "")
+        ) from None
+    if "_okta_request" not in metafunc.fixturenames or requests == [OktaRequest()]:
+        return
+    # pytest 7 reuses a session fixture's instance only for the *same* param object: intern them.
+    interned = metafunc.config.stash.setdefault(_INTERNED_KEY, {})
+    params = [interned.setdefault(r, r) for r in requests]
+    metafunc.parametrize(
+        "_okta_request",
+        params,
+        indirect=True,
+        ids=[r.label() for r in params],
+        scope="session",
+    )
+
+
+# ---- reporting ----------------------------------------------------------------------------------
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings: Settings | None = config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return []
+    lines = settings.header_lines()
+    emulator = config.stash.get(EMULATOR_KEY, None)
+    if emulator is not None:
+        url = getattr(emulator, "url", "?")
+        instance = getattr(emulator, "instance_id", "?")
+        lines.insert(0, f"okta emulator: {url} (instance {instance}), started for this run")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    emulator = config.stash.get(EMULATOR_KEY, None)
+    count = getattr(emulator, "count", None)
+    if count is None:
+        return
+    sign_ins = count("authn")
+    terminalreporter.write_line(
+        f"okta emulator: {sign_ins} sign-in{'s' if sign_ins != 1 else ''} (authn requests),"
+        f" {count('token')} token requests"
+    )
