@@ -1,0 +1,442 @@
+"""Settings resolution and validation, without pytest in the loop (settings.py imports none)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from pytest_okta_user.settings import (
+    NAMES,
+    MarkerError,
+    MissingSettingsError,
+    OktaRequest,
+    Secret,
+    SettingError,
+    build_variant,
+    can_prompt,
+    expand_marker,
+    normalise_domain,
+    resolve,
+)
+
+ORG = "https://dev-123.okta.com"
+#: A full working configuration, as it would come from the environment.
+ENV = {
+    "OKTA_DOMAIN": "dev-123.okta.com",
+    "OKTA_CLIENT_ID": "0oa_env",
+    "OKTA_CLIENT_SECRET": "client-secret-value",
+    "OKTA_REDIRECT_URI": "http://localhost:8080/callback",
+    "OKTA_USERNAME": "env@example.com",
+    "OKTA_PASSWORD": "pass word ",
+}
+
+
+def run(cli=None, env=None, ini=None, **kwargs):
+    kwargs.setdefault("cwd", Path("/nonexistent-cwd"))
+    return resolve(cli or {}, env or {}, ini or {}, **kwargs)
+
+
+# ---- precedence: command line > environment > ini > default, with the source --------------------
+
+#: setting -> (attribute, command-line value, env value, ini value, default, the parsed forms)
+PRECEDENCE = {
+    "domain": ("org_url", "cli.okta.com", "env.okta.com", "ini.okta.com", None),
+    "auth_server": ("auth_server", "auscli", "ausenv", "ausini", "default"),
+    "client_id": ("client_id", "0oacli", "0oaenv", "0oaini", None),
+    "redirect_uri": ("redirect_uri", "http://l/cli", "http://l/env", "http://l/ini", None),
+    "scopes": ("scopes", "openid cli", "openid env", "openid ini", ("openid", "profile", "email")),
+    "flow": ("flow", "code", "implicit", "password", "pkce"),
+    "user": ("user", "cli@x.org", "env@x.org", "ini@x.org", None),
+    "min_ttl": ("min_ttl", "1", "2", "3", 60.0),
+}
+
+
+def _parsed(setting: str, raw: str) -> object:
+    if setting == "domain":
+        return f"https://{raw}"
+    if setting == "scopes":
+        return tuple(raw.split())
+    if setting == "min_ttl":
+        return float(raw)
+    return raw
+
+
+@pytest.mark.parametrize("setting", sorted(PRECEDENCE))
+def test_each_setting_takes_cli_then_env_then_ini_then_default(setting: str) -> None:
+    attr, cli_value, env_value, ini_value, default = PRECEDENCE[setting]
+    names = NAMES[setting]
+    cli = {setting: cli_value}
+    env = {names.env[-1]: env_value}
+    ini = {names.ini: ini_value}
+
+    got = getattr(run(cli, env, ini, ini_path=Path("/p/pytest.ini")), attr)
+    assert (got.value, got.source) == (
+        _parsed(setting, cli_value),
+        f"from command line {names.option}",
+    )
+    got = getattr(run({}, env, ini, ini_path=Path("/p/pytest.ini")), attr)
+    assert (got.value, got.source) == (_parsed(setting, env_value), f"from env {names.env[-1]}")
+    got = getattr(run({}, {}, ini, ini_path=Path("/p/pytest.ini")), attr)
+    assert (got.value, got.source) == (
+        _parsed(setting, ini_value),
+        f"from ini {names.ini} in pytest.ini",
+    )
+    got = getattr(run(), attr)
+    assert got.value == default
+    assert got.source in ("default", "not set")
+
+
+def test_okta_issuer_wins_over_okta_domain_and_sets_the_auth_server() -> None:
+    s = run(env={"OKTA_DOMAIN": "other.okta.com", "OKTA_ISSUER": f"{ORG}/oauth2/aus9"})
+    assert s.issuer == f"{ORG}/oauth2/aus9"
+    assert s.org_url.source == "from env OKTA_ISSUER"
+    assert s.auth_server.value == "aus9"
+    assert "OKTA_ISSUER" in s.auth_server.source
+
+
+def test_an_empty_ini_value_counts_as_unset() -> None:
+    # pytest 7.4 gives "" for an ini key that is absent.
+    s = run(env={"OKTA_CLIENT_ID": "0oaenv"}, ini={"okta_client_id": ""})
+    assert s.client_id.source == "from env OKTA_CLIENT_ID"
+
+
+def test_auth_server_org_means_the_org_authorization_server() -> None:
+    s = run(env={"OKTA_DOMAIN": ORG, "OKTA_AUTH_SERVER_ID": "org"})
+    assert s.issuer == ORG
+
+
+def test_an_auth_server_contradicting_the_pasted_issuer_is_refused() -> None:
+    with pytest.raises(SettingError) as info:
+        run(cli={"domain": f"{ORG}/oauth2/default"}, env={"OKTA_AUTH_SERVER_ID": "aus1"})
+    message = str(info.value)
+    assert "from env OKTA_AUTH_SERVER_ID" in message
+    assert "'default'" in message
+    assert "\n" not in message
+
+
+# ---- what people paste as the domain ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pasted", "org", "server"),
+    [
+        ("dev-123.okta.com", ORG, None),
+        ("  dev-123.okta.com  ", ORG, None),
+        ("https://dev-123.okta.com", ORG, None),
+        ("https://dev-123.okta.com/", ORG, None),
+        ("https://DEV-123.okta.com", ORG, None),
+        ("https://dev-123.okta.com/oauth2/default", ORG, "default"),
+        ("https://dev-123.okta.com/oauth2/aus1a2b3c4", ORG, "aus1a2b3c4"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000", None),
+        ("http://localhost:5000/oauth2/default", "http://localhost:5000", "default"),
+        ("http://[::1]:5000", "http://[::1]:5000", None),
+        ("localhost:8443", "https://localhost:8443", None),
+    ],
+)
+def test_domain_accepts_bare_hosts_org_urls_and_issuers(
+    pasted: str, org: str, server: str | None
+) -> None:
+    assert normalise_domain(pasted, "from env OKTA_DOMAIN") == (org, server)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "expected"),
+    [
+        ("http://dev-123.okta.com", "http:// is refused for the remote host dev-123.okta.com"),
+        ("ftp://dev-123.okta.com", "scheme 'ftp' is not supported"),
+        ("https://{yourOktaDomain}", "placeholder"),
+        ("https://{yourOktaDomain}/oauth2/default", "placeholder"),
+        ("https://dev-123.okta.com/oauth2/default/", "ends with '/'"),
+        ("https://dev-123-admin.okta.com", "Admin Console"),
+        ("https://dev-123.okta.com/oauth2/v1/authorize", "neither an org URL nor an issuer"),
+        ("https://dev-123.okta.com/app/UserHome", "neither an org URL nor an issuer"),
+        ("https://dev-123.okta.com/?x=1", "must not hold"),
+        ("", "is set but empty"),
+        ("   ", "is set but empty"),
+    ],
+)
+def test_bad_domains_get_one_line_naming_the_setting_and_source(pasted: str, expected: str) -> None:
+    with pytest.raises(SettingError) as info:
+        run(env={"OKTA_DOMAIN": pasted})
+    message = str(info.value)
+    assert expected in message
+    assert message.startswith("Okta org or issuer (from env OKTA_DOMAIN): ")
+    assert "fix: " in message
+    assert "\n" not in message
+
+
+def test_admin_domain_error_names_the_org_domain() -> None:
+    with pytest.raises(SettingError, match=r"use https://dev-123\.oktapreview\.com"):
+        run(cli={"domain": "dev-123-admin.oktapreview.com"})
+
+
+# ---- other values -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "where", "value", "expected"),
+    [
+        ("flow", "env", "magic", "unknown flow 'magic'"),
+        ("scopes", "env", "openid,profile", "separates scopes with commas"),
+        ("scopes", "ini", "openid, email", "separates scopes with commas"),
+        ("scopes", "env", "  ", "is set but empty"),
+        ("client_id", "env", "", "is set but empty"),
+        ("client_id", "cli", "{clientId}", "placeholder"),
+        ("client_id", "env", "0oa abc", "contains white space"),
+        ("user", "ini", "${OKTA_USERNAME}", "placeholder"),
+        ("redirect_uri", "env", "localhost/callback", "not an absolute URI"),
+        (
+            "auth_server",
+            "cli",
+            "https://dev-123.okta.com/oauth2/x",
+            "not an authorization server id",
+        ),
+        ("min_ttl", "env", "soon", "not a number of seconds"),
+        ("min_ttl", "cli", "-5", "not a number of seconds"),
+        ("emulator", "env", "maybe", "not a yes/no value"),
+    ],
+)
+def test_bad_values_name_the_setting_and_where_it_came_from(
+    setting: str, where: str, value: str, expected: str
+) -> None:
+    names = NAMES[setting]
+    cli, env, ini = {}, {}, {}
+    if where == "cli":
+        cli[setting] = value
+        source = f"from command line {names.option}"
+    elif where == "env":
+        env[names.env[0]] = value
+        source = f"from env {names.env[0]}"
+    else:
+        ini[names.ini] = value
+        source = f"from ini {names.ini}"
+    with pytest.raises(SettingError) as info:
+        run(cli, env, ini)
+    message = str(info.value)
+    assert message.startswith(f"{names.label} ({source}")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_min_ttl_accepts_seconds_with_a_unit() -> None:
+    assert run(env={"OKTA_MIN_TTL": "300s"}).min_ttl.value == 300.0
+
+
+def test_emulator_flag_from_env_and_ini() -> None:
+    assert run(env={"OKTA_EMULATOR": "1"}).emulator.value is True
+    assert run(ini={"okta_emulator": "true"}).emulator.source == "from ini okta_emulator"
+    assert run(env={"OKTA_EMULATOR": "0"}, ini={"okta_emulator": "1"}).emulator.value is False
+
+
+# ---- secrets ------------------------------------------------------------------------------------
+
+
+def test_secrets_come_only_from_the_environment_and_never_print() -> None:
+    s = run(env=ENV | {"OKTA_TOTP_SECRET": "JBSWY3DPEHPK3PXP"})
+    assert s.password.value is not None
+    # Not stripped: a password may end in a space.
+    assert s.password.value.reveal() == "pass word "
+    text = repr(s) + str(s) + "\n".join(s.header_lines())
+    for secret in ("pass word", "client-secret-value", "JBSWY3DPEHPK3PXP"):
+        assert secret not in text
+    assert repr(s.password.value) == "'***'"
+    assert f"{s.client_secret.value}" == "***"
+    assert "password set (from env OKTA_PASSWORD)" in "\n".join(s.header_lines())
+
+
+def test_a_secret_refuses_to_be_pickled() -> None:
+    with pytest.raises(TypeError):
+        pickle.dumps(Secret("x"))
+
+
+def test_an_empty_secret_is_a_mistake_named_by_its_variable() -> None:
+    with pytest.raises(
+        SettingError, match=r"^password \(from env OKTA_PASSWORD\): is set but empty"
+    ):
+        run(env={"OKTA_PASSWORD": ""})
+
+
+def test_a_prompted_password_is_used_when_the_environment_has_none() -> None:
+    s = run(env=ENV | {"OKTA_PASSWORD": "from-env"}, password=Secret("typed"))
+    assert s.password.value is not None
+    assert s.password.value.reveal() == "from-env"
+    env = {k: v for k, v in ENV.items() if k != "OKTA_PASSWORD"}
+    s = run(env=env, password=Secret("typed"))
+    assert s.password.source == "from the prompt"
+
+
+@pytest.mark.parametrize(
+    ("isatty", "env", "expected"),
+    [
+        (True, {}, (True, "")),
+        (True, {"CI": "true"}, (False, "not asked because CI is set")),
+        (True, {"CI": "0"}, (True, "")),
+        (False, {}, (False, "not asked because stdin is not a terminal")),
+    ],
+)
+def test_the_password_prompt_only_in_a_terminal_outside_ci(
+    isatty: bool, env: dict[str, str], expected: tuple[bool, str]
+) -> None:
+    assert can_prompt(isatty, env) == expected
+
+
+# ---- missing settings ---------------------------------------------------------------------------
+
+
+def test_missing_settings_are_listed_in_one_message_with_their_three_names() -> None:
+    s = run(env={"OKTA_DOMAIN": ORG}, password_hint="not asked because CI is set")
+    with pytest.raises(MissingSettingsError) as info:
+        s.require("code")
+    message = str(info.value)
+    assert message.startswith("Okta settings missing for the code flow:")
+    for line in (
+        "client id: --okta-client-id / OKTA_CLIENT_ID / okta_client_id",
+        "client secret: OKTA_CLIENT_SECRET",
+        "redirect URI: --okta-redirect-uri / OKTA_REDIRECT_URI / okta_redirect_uri",
+        "user (login): --okta-user / OKTA_USERNAME / okta_user",
+        "password: OKTA_PASSWORD (environment only; not asked because CI is set)",
+    ):
+        assert line in message
+    assert "okta_domain" not in message
+    assert info.value.missing == ["client_id", "client_secret", "redirect_uri", "user", "password"]
+
+
+@pytest.mark.parametrize(
+    ("flow", "missing"),
+    [
+        ("pkce", ["redirect_uri", "user", "password"]),
+        ("implicit", ["redirect_uri", "user", "password"]),
+        ("code", ["client_secret", "redirect_uri", "user", "password"]),
+        ("password", ["user", "password"]),
+        ("client_credentials", ["client_secret"]),
+    ],
+)
+def test_each_flow_needs_its_own_settings(flow: str, missing: list[str]) -> None:
+    s = run(env={"OKTA_DOMAIN": ORG, "OKTA_CLIENT_ID": "0oa1"})
+    assert [name for name, _ in s.missing(flow)] == missing
+
+
+def test_a_full_configuration_misses_nothing() -> None:
+    s = run(env=ENV)
+    for flow in ("code", "pkce", "implicit", "password", "client_credentials"):
+        assert s.missing(flow) == []
+
+
+# ---- the cache folder ---------------------------------------------------------------------------
+
+
+def test_a_relative_cache_folder_in_the_ini_is_relative_to_the_ini_file(tmp_path: Path) -> None:
+    s = run(ini={"okta_cache_dir": "tokens"}, ini_path=tmp_path / "pytest.ini")
+    assert s.cache_dir.value == tmp_path / "tokens"
+    assert (tmp_path / "tokens").is_dir()
+
+
+def test_a_cache_folder_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SettingError) as info:
+        run(env={"OKTA_TOKEN_CACHE_DIR": str(blocker / "sub")})
+    assert str(info.value).startswith("token cache folder (from env OKTA_TOKEN_CACHE_DIR): cannot")
+    assert "--okta-no-cache" in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_cache_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o500)
+    with pytest.raises(SettingError, match="cannot write"):
+        run(cli={"cache_dir": str(folder)})
+
+
+def test_no_cache_ignores_the_folder_and_default() -> None:
+    s = run(cli={"no_cache": True}, default_cache_dir=lambda: pytest.fail("not asked"))
+    assert s.cache_dir.value is None
+    assert "off (--okta-no-cache)" in "\n".join(s.header_lines())
+
+
+# ---- emulator mode ------------------------------------------------------------------------------
+
+
+def test_the_emulator_replaces_the_org_client_and_user() -> None:
+    emulator_env = {
+        "OKTA_DOMAIN": "http://127.0.0.1:4000",
+        "OKTA_CLIENT_ID": "0oademo",
+        "OKTA_CLIENT_SECRET": "demo-secret",
+        "OKTA_REDIRECT_URI": "http://localhost:8080/cb",
+        "OKTA_USERNAME": "demo@example.com",
+        "OKTA_PASSWORD": "demo-password",
+    }
+    # A real org in the environment must not be reached in emulator mode, even if it is malformed.
+    s = run(
+        cli={"emulator": True, "flow": "code"},
+        env={"OKTA_DOMAIN": "http://real.example.com", "OKTA_USERNAME": "me@real"},
+        emulator_env=emulator_env,
+        instance="inst-1",
+    )
+    assert s.issuer == "http://127.0.0.1:4000/oauth2/default"
+    assert s.user.value == "demo@example.com"
+    assert s.user.source == "from the emulator (--okta-emulator)"
+    assert s.flow.source == "from command line --okta-flow"
+    assert build_variant(s, OktaRequest()).instance == "inst-1"
+
+
+# ---- the marker's arguments ---------------------------------------------------------------------
+
+
+def test_a_flow_list_fans_out_with_readable_labels() -> None:
+    requests = expand_marker({"flow": ["code", "pkce", "implicit"]})
+    assert [r.label() for r in requests] == ["code", "pkce", "implicit"]
+    requests = expand_marker({"flow": ["code", "pkce"], "user": ["a@x.org", "b@x.org"]})
+    assert [r.label() for r in requests] == [
+        "code-a@x.org",
+        "code-b@x.org",
+        "pkce-a@x.org",
+        "pkce-b@x.org",
+    ]
+
+
+def test_scopes_are_one_set_unless_given_as_a_list_of_sets() -> None:
+    (one,) = expand_marker({"scopes": ["openid", "email"]})
+    assert one.scopes == ("openid", "email")
+    assert expand_marker({"scopes": "openid email"}) == [one]
+    two = expand_marker({"scopes": [["openid"], "openid email"]})
+    assert [r.scopes for r in two] == [("openid",), ("openid", "email")]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"flow": "magic"}, "flow='magic' is not a flow"),
+        ({"flow": []}, "flow=[] is empty"),
+        ({"flow": ["code", "code"]}, "lists a value twice"),
+        ({"flows": "code"}, "unknown argument flows='code'"),
+        ({"scopes": "openid,email"}, "commas"),
+        ({"scopes": 3}, "is not a set of scopes"),
+        ({"user": ""}, "is not a login"),
+        ({"auth_server": "https://x"}, "not an authorization server id"),
+        ({"min_ttl": -1}, "not a number of seconds"),
+        ({"min_ttl": [1, 2]}, "one value, not a list"),
+    ],
+)
+def test_bad_marker_arguments(kwargs: dict[str, object], expected: str) -> None:
+    with pytest.raises(MarkerError) as info:
+        expand_marker(kwargs)
+    assert expected in info.value.what
+
+
+def test_build_variant_takes_the_request_over_the_settings() -> None:
+    s = run(env=ENV)
+    default = build_variant(s, OktaRequest())
+    assert (default.flow, default.user, default.issuer) == (
+        "pkce",
+        "env@example.com",
+        f"{ORG}/oauth2/default",
+    )
+    assert default.redirect_uri == "http://localhost:8080/callback"
+    v = build_variant(s, OktaRequest(flow="client_credentials", auth_server="org", scopes=("x",)))
+    assert (v.user, v.issuer, v.scopes, v.redirect_uri) == (None, ORG, ("x",), None)
+    v = build_variant(s, OktaRequest(user="other@example.com", flow="password"))
+    assert (v.user, v.redirect_uri) == ("other@example.com", None)
