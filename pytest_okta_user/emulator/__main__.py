@@ -1,0 +1,80 @@
+"""`python -m pytest_okta_user.emulator`: serve an emulated Okta org until interrupted.
+
+Prints the settings a client needs as OKTA_NAME=value lines (the plugin's names), so that another
+shell can run `env $(python -m ... | head -n 6) pytest` or copy them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .config import ConfigError
+from .server import OktaEmulator
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_okta_user.emulator",
+        description="Serve a local emulated Okta org (seeded with the demo org).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument("--config", help="TOML or JSON file describing users, apps, servers")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a generated CA")
+    parser.add_argument("--public-url", help="org URL to announce instead of the Host header")
+    parser.add_argument("--key-file", help="keep signing keys in this file across runs")
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="switch off Okta's per-user limit (4 requests/s on /api/v1/authn and /token)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        emulator = OktaEmulator(
+            config=args.config,
+            host=args.host,
+            port=args.port,
+            tls=args.tls,
+            public_url=args.public_url,
+            key_file=args.key_file,
+            rate_limits=False if args.no_rate_limits else None,
+        )
+        emulator.start()
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        for name, value in emulator.env().items():
+            print(f"{name}={value}")
+        sys.stdout.flush()
+        where = f"; CA file: {emulator.ca_file}" if emulator.ca_file else ""
+        print(
+            f"Okta emulator serving {emulator.url} (issuer {emulator.issuer}){where}. "
+            "Ctrl+C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(3600):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Running the emulator: `OktaEmulator`, a threaded werkzeug server in a daemon thread; TLS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import ssl
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .app import EmulatorApp, Faults, RequestRecord
+from .config import apply_config as _apply_config
+from .config import load_config
+from .model import DEMO, Clock, KeyStore, Org
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: test output stays readable (the request log is `okta.requests`)."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        return None
+
+
+class OktaEmulator:
+    """A local Okta org over real HTTP(S): `with OktaEmulator() as okta: ...`.
+
+    config: a TOML/JSON path or a dict (see `config.py`); the demo org is seeded unless the config
+        says `demo = false`.
+    host/port: where to listen (port 0: an ephemeral port, read back from `okta.url`).
+    tls: serve HTTPS with a freshly generated CA and server certificate (`okta.ca_file`).
+    public_url: the org URL the emulator announces (issuer, links) instead of following the
+        request's Host header, e.g. behind a proxy.
+    key_file: keep signing keys (and `instance_id`) in this file, so that emulators and runs
+        sharing it issue tokens that verify against each other's JWKS.
+    rate_limits: override the config's `rate_limits` (Okta's 4 requests/s per user on
+        /api/v1/authn and /token; on by default as in Okta).
+    """
+
+    def __init__(
+        self,
+        config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        public_url: str | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+        *,
+        rate_limits: bool | None = None,
+    ) -> None:
+        self._config = load_config(config)
+        settings = self._config.get("settings", {})
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.public_url = (public_url or settings.get("public_url") or "").rstrip("/") or None
+        self.clock = Clock()
+        self._keys = KeyStore(key_file)
+        self.org = Org(self.clock, self._keys)
+        self._rate_limits = rate_limits
+        _apply_config(self.org, self._config, rate_limits=rate_limits)
+        self.app = EmulatorApp(self.org, public_url=self.public_url, secure=tls)
+        self.faults: Faults = self.app.faults
+        self.ca_file: str | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._tls_dir: str | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> OktaEmulator:
+        """Bind and serve in a daemon thread; returns once the socket is listening."""
+        if self._server is not None:
+            return self
+        context = None
+        if self.tls:
+            self._tls_dir = tempfile.mkdtemp(prefix="okta-emulator-tls-")
+            context, self.ca_file = _tls_context(Path(self._tls_dir), self.host)
+        self._server = make_server(
+            self.host,
+            self.port,
+            self.app,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=context,
+        )
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            name=f"okta-emulator:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir = None
+            self.ca_file = None
+
+    def __enter__(self) -> OktaEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what clients need -----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The org URL (no trailing slash)."""
+        if self.public_url:
+            return self.public_url
+        host = self.host
+        if _unspecified(host):
+            host = "::1" if ":" in host else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def issuer(self) -> str:
+        """The default custom authorization server's issuer."""
+        return f"{self.url}/oauth2/{DEMO.auth_server_id}"
+
+    def env(self) -> dict[str, str]:
+        """The settings a client needs for the demo web app and demo user (the plugin's names)."""
+        values = {
+            "OKTA_DOMAIN": self.url,
+            "OKTA_CLIENT_ID": DEMO.web_client_id,
+            "OKTA_CLIENT_SECRET": DEMO.web_client_secret,
+            "OKTA_REDIRECT_URI": DEMO.web_redirect_uri,
+            "OKTA_USERNAME": DEMO.user_login,
+            "OKTA_PASSWORD": DEMO.user_password,
+        }
+        if self.ca_file:
+            values["REQUESTS_CA_BUNDLE"] = self.ca_file
+            values["SSL_CERT_FILE"] = self.ca_file
+        return values
+
+    # -- test controls ---------------------------------------------------------------------------
+
+    @property
+    def instance_id(self) -> str:
+        """Differs between emulators unless they share a key_file."""
+        return self._keys.instance_id
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Answered requests in order: method, path, endpoint, status (never queries or bodies)."""
+        with self.app._log_lock:
+            return list(self.app.log)
+
+    def count(self, endpoint: str) -> int:
+        """How many requests the endpoint (e.g. "authn", "token") answered since start/reset."""
+        return self.app.count(endpoint)
+
+    @property
+    def internal_errors(self) -> list[str]:
+        """Tracebacks of emulator bugs (each was answered as a 400, never a 500)."""
+        return list(self.app.internal_errors)
+
+    def reset(self) -> None:
+        """State back to the config/demo org, request log and faults cleared, clock to real time."""
+        self.clock.reset()
+        _apply_config(self.org, self._config, rate_limits=self._rate_limits)
+        self.app.clear()
+
+
+def _unspecified(host: str) -> bool:
+    """Listening on every interface (`0.0.0.0`, `::` or empty)."""
+    if not host:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def _tls_context(folder: Path, host: str) -> tuple[ssl.SSLContext, str]:
+    """A throwaway CA and a server certificate for localhost, 127.0.0.1, ::1 (and `host`)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pytest-okta-user emulator CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    names: list[x509.GeneralName] = [
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address("::1")),
+    ]
+    if not _unspecified(host) and host not in ("localhost", "127.0.0.1", "::1"):
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file = folder / "ca.pem"
+    cert_file = folder / "server.pem"
+    key_file = folder / "server.key"
+    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+    key_file.touch(mode=0o600)
+    key_file.write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert_file), str(key_file))
+    return context, str(ca_file)
