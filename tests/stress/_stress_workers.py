@@ -1,0 +1,96 @@
+"""Code the stress tests run in child processes (spawned: importable by name, no pytest needed)."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pytest_okta_user.cache import TokenCache
+from pytest_okta_user.provider import TokenProvider
+from pytest_okta_user.tokens import TokenSet, Variant
+
+LIFETIME = 3600.0
+
+
+def variant(label: str) -> Variant:
+    return Variant(
+        issuer="https://stress.example.com/oauth2/default",
+        client_id="0oa-stress",
+        user=f"{label}@example.com",
+        flow="pkce",
+        scopes=("openid", "profile"),
+        redirect_uri="http://localhost:8080/callback",
+        instance="stress",
+    )
+
+
+def record(counter: Path, line: str) -> None:
+    # O_APPEND: each write lands whole at the end, whichever process makes it.
+    fd = os.open(counter, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, f"{line}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def issue() -> TokenSet:
+    now = time.time()
+    return TokenSet(
+        access_token=f"at-{os.getpid()}-{uuid.uuid4().hex}",
+        token_type="Bearer",
+        expires_at=now + LIFETIME,
+        scopes=("openid", "profile"),
+        refresh_token=f"rt-{os.getpid()}",
+        obtained_at=now,
+    )
+
+
+def counting_exchange(counter: Path, latency: float) -> Any:
+    def exchange(asked: Variant) -> TokenSet:
+        record(counter, f"{asked.key} {os.getpid()}")
+        # Stands in for the network round trips; it widens the window a broken lock would show in.
+        time.sleep(latency)
+        return issue()
+
+    return exchange
+
+
+def race(folder: str, counter: str, rounds: int, barrier: Any, results: Any) -> None:
+    """Each round: wait for all, then ask for that round's cold variant with a fresh provider."""
+    for number in range(rounds):
+        asked = variant(f"round{number}")
+        provider = TokenProvider(
+            exchange=counting_exchange(Path(counter), latency=0.02),
+            refresh=None,
+            cache=TokenCache(Path(folder), lock_timeout=30),
+        )
+        barrier.wait(60)
+        tokens = provider.get(asked)
+        results.put((number, os.getpid(), tokens.access_token))
+
+
+def victim(folder: str, counter: str, inside: Any) -> None:
+    """Signs in, says so, then hangs inside the exchange until it is killed."""
+
+    def exchange(asked: Variant) -> TokenSet:
+        record(Path(counter), f"{asked.key} {os.getpid()}")
+        inside.set()
+        time.sleep(600)  # never returns in the test: the parent SIGKILLs this process
+        return issue()
+
+    provider = TokenProvider(
+        exchange=exchange, refresh=None, cache=TokenCache(Path(folder), lock_timeout=30)
+    )
+    provider.get(variant("killed"))
+
+
+def survivor(folder: str, counter: str, results: Any) -> None:
+    provider = TokenProvider(
+        exchange=counting_exchange(Path(counter), latency=0.0),
+        refresh=None,
+        cache=TokenCache(Path(folder), lock_timeout=60),
+    )
+    results.put((os.getpid(), provider.get(variant("killed")).access_token))
