@@ -50,6 +50,9 @@ __all__ = [
 #: Where the plugin keeps its run state; set in pytest_configure (see plugin.py).
 SETTINGS_KEY = pytest.StashKey["Settings"]()
 EMULATOR_KEY = pytest.StashKey["object"]()
+PROVIDER_KEY = pytest.StashKey["TokenProvider"]()
+#: Keys of the variants this process handed out tokens for (for the run's summary line).
+VARIANTS_KEY = pytest.StashKey[set[str]]()
 
 
 def _fail(exc: OktaUserError) -> NoReturn:
@@ -134,7 +137,9 @@ def okta_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def okta_provider(okta_settings: Settings, okta_clock: Callable[[], float]) -> TokenProvider:
+def okta_provider(
+    pytestconfig: pytest.Config, okta_settings: Settings, okta_clock: Callable[[], float]
+) -> TokenProvider:
     """The run's token provider (memory, then the disk cache, then refresh, then sign-in)."""
     from . import flows
     from .cache import TokenCache
@@ -147,13 +152,22 @@ def okta_provider(okta_settings: Settings, okta_clock: Callable[[], float]) -> T
         totp_secret=s.totp_secret.value.reveal() if s.totp_secret.value else None,
     )
     folder = s.cache_dir.value
-    return TokenProvider(
+    provider = TokenProvider(
         exchange=lambda v: flows.exchange(v, credentials, clock=okta_clock),
         refresh=lambda v, t: flows.refresh(v, t, credentials, clock=okta_clock),
         cache=None if s.no_cache or folder is None else TokenCache(folder),
         min_ttl=s.min_ttl.value,
         clock=okta_clock,
     )
+    pytestconfig.stash[PROVIDER_KEY] = provider
+    return provider
+
+
+def _get(
+    config: pytest.Config, provider: TokenProvider, variant: Variant, ttl: float | None
+) -> TokenSet:
+    config.stash.setdefault(VARIANTS_KEY, set()).add(variant.key)
+    return provider.get(variant, min_ttl=ttl)
 
 
 @pytest.fixture(scope="session")
@@ -175,11 +189,14 @@ def okta_variant(okta_settings: Settings, _okta_request: OktaRequest) -> Variant
 
 @pytest.fixture(scope="session")
 def okta_tokens(
-    okta_provider: TokenProvider, okta_variant: Variant, _okta_request: OktaRequest
+    pytestconfig: pytest.Config,
+    okta_provider: TokenProvider,
+    okta_variant: Variant,
+    _okta_request: OktaRequest,
 ) -> TokenSet:
     """The token set of this test's variant: tokens, expiry, scopes and decoded claims."""
     try:
-        return okta_provider.get(okta_variant, min_ttl=_okta_request.min_ttl)
+        return _get(pytestconfig, okta_provider, okta_variant, _okta_request.min_ttl)
     except OktaUserError as exc:
         error = exc
     _fail(error)
@@ -220,7 +237,10 @@ def okta_user(okta_tokens: TokenSet) -> OktaUser:
 
 @pytest.fixture(scope="session")
 def okta_token_factory(
-    okta_provider: TokenProvider, okta_settings: Settings, _okta_request: OktaRequest
+    pytestconfig: pytest.Config,
+    okta_provider: TokenProvider,
+    okta_settings: Settings,
+    _okta_request: OktaRequest,
 ) -> Callable[..., TokenSet]:
     """``factory(user=..., flow=..., scopes=..., auth_server=..., min_ttl=...) -> TokenSet``; the
     arguments take the okta marker's values (one each), the rest come from the test's marker or
@@ -233,7 +253,8 @@ def okta_token_factory(
                 raise MarkerError("the token factory takes one value per argument, not a list")
             given = {k: v for k, v in vars(asked[0]).items() if v is not None}
             merged = dataclasses.replace(_okta_request, **given)
-            return okta_provider.get(build_variant(okta_settings, merged), min_ttl=merged.min_ttl)
+            variant = build_variant(okta_settings, merged)
+            return _get(pytestconfig, okta_provider, variant, merged.min_ttl)
         except OktaUserError as exc:
             error = exc
         _fail(error)

@@ -20,7 +20,9 @@ import pytest
 
 from .fixtures import (  # noqa: F401  (fixtures register by being names in the plugin module)
     EMULATOR_KEY,
+    PROVIDER_KEY,
     SETTINGS_KEY,
+    VARIANTS_KEY,
     EmulatorInfo,
     _okta_request,
     okta_access_token,
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 WORKERINPUT_KEY = "okta_user"
 _PAYLOAD_KEY = pytest.StashKey[dict[str, Any]]()
 _INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
+#: What the workers report back (workeroutput), summed up on the controller.
+_WORKER_STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 
 #: Setting name -> (argparse dest) for the options that take a value.
 _VALUE_OPTIONS = {
@@ -262,6 +266,11 @@ class _XdistHooks:
         # workerinput travels over execnet's channel: the prompted password never shows in argv.
         node.workerinput[WORKERINPUT_KEY] = self.config.stash.get(_PAYLOAD_KEY, None)
 
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        stats = getattr(node, "workeroutput", {}).get(WORKERINPUT_KEY)
+        if stats:
+            self.config.stash.setdefault(_WORKER_STATS_KEY, []).append(stats)
+
 
 # ---- markers ------------------------------------------------------------------------------------
 
@@ -316,13 +325,46 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+def _local_stats(config: pytest.Config) -> dict[str, Any] | None:
+    provider = config.stash.get(PROVIDER_KEY, None)
+    if provider is None:
+        return None
+    return {
+        "variants": sorted(config.stash.get(VARIANTS_KEY, set())),
+        "exchanges": provider.stats.exchanges,
+        "refreshes": provider.stats.refreshes,
+        "cache_hits": provider.stats.cache_hits,
+    }
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    stats = _local_stats(session.config)
+    if workeroutput is not None and stats is not None:
+        workeroutput[WORKERINPUT_KEY] = stats
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    stats = list(config.stash.get(_WORKER_STATS_KEY, []))
+    local = _local_stats(config)
+    if local is not None:
+        stats.append(local)
+    if stats:
+        variants = len({key for s in stats for key in s["variants"]})
+        terminalreporter.write_line(
+            f"okta-user: {_n(variants, 'token variant')} in {_n(len(stats), 'process', 'es')}:"
+            f" {_n(sum(s['exchanges'] for s in stats), 'sign-in')},"
+            f" {_n(sum(s['refreshes'] for s in stats), 'refresh', 'es')},"
+            f" {sum(s['cache_hits'] for s in stats)} read from the token cache"
+        )
     emulator = config.stash.get(EMULATOR_KEY, None)
     count = getattr(emulator, "count", None)
-    if count is None:
-        return
-    sign_ins = count("authn")
-    terminalreporter.write_line(
-        f"okta emulator: {sign_ins} sign-in{'s' if sign_ins != 1 else ''} (authn requests),"
-        f" {count('token')} token requests"
-    )
+    if count is not None:
+        terminalreporter.write_line(
+            f"okta emulator: {_n(count('authn'), 'sign-in')} (authn requests),"
+            f" {_n(count('token'), 'token request')}"
+        )
+
+
+def _n(count: int, noun: str, plural: str = "s") -> str:
+    return f"{count} {noun}{'' if count == 1 else plural}"

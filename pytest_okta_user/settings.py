@@ -246,8 +246,9 @@ class Settings:
         issuer = self.issuer or "not set"
         issuer_source = self.org_url.source
         if self.auth_server.source != self.org_url.source and self.org_url.value is not None:
-            issuer_source += (
-                f"; auth server {self.auth_server.value} from {self.auth_server.source}"
+            server = self.auth_server
+            issuer_source += f"; auth server {server.value} " + (
+                "by default" if server.source == "default" else server.source
             )
         cache = (
             "off (--okta-no-cache)"
@@ -606,7 +607,7 @@ def resolve(
     if emulator_env is not None:
         # The emulator's org replaces whatever else names an org: the run must not reach a real one.
         sources_for_org = _Sources({}, dict(emulator_env), {}, None, sources.cwd)
-        org_source = "from the emulator (--okta-emulator)"
+        org_source = "from the emulator"
     else:
         sources_for_org = sources
         org_source = ""
@@ -637,7 +638,8 @@ def resolve(
             )
         auth_server = Value(server, raw.source)
     elif issuer_server is not None:
-        auth_server = Value(issuer_server, f"the issuer, {org_url.source}")
+        # Named by the issuer: the same source, so the header shows it once.
+        auth_server = Value(issuer_server, org_url.source)
 
     def text(
         setting: str, parse: Callable[[_Raw], str], src: _Sources = sources

@@ -378,7 +378,7 @@ def test_the_emulator_replaces_the_org_client_and_user() -> None:
     )
     assert s.issuer == "http://127.0.0.1:4000/oauth2/default"
     assert s.user.value == "demo@example.com"
-    assert s.user.source == "from the emulator (--okta-emulator)"
+    assert s.user.source == "from the emulator"
     assert s.flow.source == "from command line --okta-flow"
     assert build_variant(s, OktaRequest()).instance == "inst-1"
 
