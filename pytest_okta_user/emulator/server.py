@@ -97,7 +97,9 @@ class OktaEmulator:
         )
         self.port = self._server.server_port
         self._thread = threading.Thread(
+            # A short poll keeps stop() quick (shutdown waits for the next poll).
             target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
             name=f"okta-emulator:{self.port}",
             daemon=True,
         )

@@ -1,0 +1,134 @@
+"""Shared by the emulator's tests: a small, independent Okta client over real HTTP on loopback.
+
+Deliberately not the plugin's client: the emulator is checked against what Okta documents, so
+these helpers speak the wire format directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from pytest_okta_user.emulator import DEMO, OktaEmulator
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def location_params(response: requests.Response) -> dict[str, str]:
+    """The parameters of a redirect, from its query or its fragment."""
+    location = response.headers["Location"]
+    parts = urlsplit(location)
+    raw = parts.fragment or parts.query
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def form_params(page: str) -> dict[str, str]:
+    import html
+    import re
+
+    return {
+        html.unescape(m.group(1)): html.unescape(m.group(2))
+        for m in re.finditer(r'<input type="hidden" name="([^"]*)" value="([^"]*)"/>', page)
+    }
+
+
+@dataclass
+class Client:
+    """A headless client for one emulator: authn, authorize, token."""
+
+    okta: OktaEmulator
+    http: requests.Session
+
+    def authn(
+        self, username: str = DEMO.user_login, password: str = DEMO.user_password
+    ) -> requests.Response:
+        return self.http.post(
+            f"{self.okta.url}/api/v1/authn", json={"username": username, "password": password}
+        )
+
+    def session_token(
+        self, username: str = DEMO.user_login, password: str = DEMO.user_password
+    ) -> str:
+        response = self.authn(username, password)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "SUCCESS", response.json()
+        return str(response.json()["sessionToken"])
+
+    def authorize(self, server: str = "default", **params: Any) -> requests.Response:
+        base = (
+            f"{self.okta.url}/oauth2/v1"
+            if server == "org"
+            else f"{self.okta.url}/oauth2/{server}/v1"
+        )
+        query: dict[str, Any] = {
+            "client_id": DEMO.web_client_id,
+            "redirect_uri": DEMO.web_redirect_uri,
+            "response_type": "code",
+            "scope": "openid profile email",
+            "state": "state-123",
+        }
+        query.update(params)
+        query = {k: v for k, v in query.items() if v is not None}
+        return self.http.get(f"{base}/authorize", params=query, allow_redirects=False)
+
+    def token(
+        self,
+        server: str = "default",
+        auth: tuple[str, str] | None = (DEMO.web_client_id, DEMO.web_client_secret),
+        **data: Any,
+    ) -> requests.Response:
+        base = (
+            f"{self.okta.url}/oauth2/v1"
+            if server == "org"
+            else f"{self.okta.url}/oauth2/{server}/v1"
+        )
+        return self.http.post(f"{base}/token", data=data, auth=auth)
+
+    def code(
+        self,
+        server: str = "default",
+        scope: str = "openid profile email",
+        verifier: str | None = None,
+        **params: Any,
+    ) -> str:
+        """A fresh authorization code for the demo user (sessionToken, prompt=none)."""
+        extra: dict[str, Any] = {}
+        if verifier is not None:
+            extra = {"code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
+        params.setdefault("sessionToken", self.session_token())
+        response = self.authorize(server, scope=scope, prompt="none", **extra, **params)
+        assert response.status_code == 302, response.text
+        values = location_params(response)
+        assert "code" in values, values
+        return values["code"]
+
+    def tokens(
+        self, server: str = "default", scope: str = "openid profile email"
+    ) -> dict[str, Any]:
+        """Code + PKCE exchange for the demo web app."""
+        verifier, _ = pkce_pair()
+        code = self.code(server, scope=scope, verifier=verifier)
+        response = self.token(
+            server,
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri=DEMO.web_redirect_uri,
+            code_verifier=verifier,
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+def _challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
