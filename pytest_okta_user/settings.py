@@ -14,11 +14,13 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import OktaUserError
-from .tokens import Variant
+
+if TYPE_CHECKING:
+    from .tokens import Variant
 
 __all__ = [
     "BROWSER_FLOWS",
@@ -820,6 +822,9 @@ def _with(request: OktaRequest, name: str, value: object) -> OktaRequest:
 
 def build_variant(settings: Settings, request: OktaRequest) -> Variant:
     """The variant ``request`` asks for under ``settings``; raises :class:`MissingSettingsError`."""
+    # Imported here: tokens pulls in PyJWT and cryptography, which plain pytest runs never need.
+    from .tokens import Variant
+
     flow = request.flow or settings.flow.value
     settings.require(flow, user=request.user)
     issuer = settings.issuer_for(request.auth_server)
