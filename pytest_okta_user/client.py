@@ -354,8 +354,9 @@ def _transport_error(
         reason = f" ({match.group(1)}: {match.group(2).strip()})" if match else ""
         return TlsError(
             f"TLS with {host} failed{reason}.",
-            "if a proxy intercepts TLS, point REQUESTS_CA_BUNDLE at its CA file; for the emulator"
-            " with TLS, pass its CA file; check the clock if the certificate looks expired.",
+            "if a proxy intercepts TLS (or for the emulator with TLS), trust its CA file:"
+            " REQUESTS_CA_BUNDLE or HttpOptions.ca_bundle; an expired certificate can mean a"
+            " wrong clock.",
         )
     if isinstance(exc, requests.Timeout):
         return RequestTimeout(
@@ -404,8 +405,6 @@ class OktaClient:
         self.http = http or HttpOptions()
         self._own_session = session is None
         self.session = session or requests.Session()
-        if self.http.ca_bundle:
-            self.session.verify = self.http.ca_bundle
         self.session.headers.setdefault("Accept", "application/json")
         self._sleep = sleep
         self._clock = clock
@@ -440,7 +439,14 @@ class OktaClient:
             retryable = True
             try:
                 response = self.session.request(
-                    method, url, timeout=self.http.timeout, allow_redirects=False, **request
+                    method,
+                    url,
+                    timeout=self.http.timeout,
+                    allow_redirects=False,
+                    # Per request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override
+                    # Session.verify, but never an explicit argument.
+                    verify=self.http.ca_bundle or self.session.verify,
+                    **request,
                 )
             except requests.RequestException as exc:
                 failure = _transport_error(exc, host, path, self.http.timeout)
@@ -489,7 +495,7 @@ class OktaClient:
         code = ""
         if isinstance(body, Mapping):
             code = str(body.get("errorCode") or body.get("error") or "")
-        said = f" ({code})" if code else ""
+        said = f", {code}" if code else ""
         return RateLimited(
             f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s,"
             f" beyond the {self.http.max_rate_limit_wait:g} s we wait.",

@@ -370,14 +370,19 @@ def oauth_error(
         return AccessDenied(where, fix, **kw)
 
     if error == "invalid_scope":
-        return InvalidScope(
-            where,
-            f"request only scopes the authorization server has ({SCOPES}): 'openid' is needed"
-            " with other OpenID scopes and for ID tokens, client_credentials cannot ask for"
-            " OpenID scopes, and custom scopes must exist under Security > API > Authorization"
-            " Servers > your server > Scopes.",
-            **kw,
-        )
+        if "client credentials" in d:
+            fix = (
+                f"client_credentials gets no OpenID scopes: put only the authorization server's"
+                f" custom scopes in {SCOPES}."
+            )
+        elif "'openid' scope" in d:
+            fix = f"add openid to {SCOPES}."
+        else:
+            fix = (
+                f"request only scopes the authorization server has ({SCOPES}); custom scopes"
+                " must exist under Security > API > Authorization Servers > your server > Scopes."
+            )
+        return InvalidScope(where, fix, **kw)
 
     if error in {"unauthorized_client", "unsupported_grant_type"}:
         if error == "unsupported_grant_type" and "custom authorization server" in d:
