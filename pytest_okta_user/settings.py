@@ -242,38 +242,39 @@ class Settings:
     def header_lines(self) -> list[str]:
         """Report header lines: each non-secret value and its source; secrets only as set/unset."""
 
-        def secret(v: Value[Secret | None]) -> str:
-            return f"set ({v.source})" if v.value is not None else "not set"
+        def shown(v: Value[Any], text: str | None = None) -> str:
+            if v.value is None:
+                return "not set"
+            return f"{v.value if text is None else text} ({v.source})"
 
-        issuer = self.issuer or "not set"
-        issuer_source = self.org_url.source
-        if self.auth_server.source != self.org_url.source and self.org_url.value is not None:
+        def secret(v: Value[Secret | None]) -> str:
+            return shown(v, "set")
+
+        issuer = shown(self.org_url, self.issuer)
+        if self.org_url.value is not None and self.auth_server.source != self.org_url.source:
             server = self.auth_server
-            issuer_source += f"; auth server {server.value} " + (
-                "by default" if server.source == "default" else server.source
-            )
-        cache = (
-            "off (--okta-no-cache)"
-            if self.no_cache
-            else f"{self.cache_dir.value or 'not set'} ({self.cache_dir.source})"
-        )
-        if self.clear_cache and not self.no_cache:
-            cache += ", cleared at start (--okta-clear-cache)"
+            by = "by default" if server.source == "default" else server.source
+            issuer = f"{issuer[:-1]}; auth server {server.value} {by})"
+        if self.no_cache:
+            cache = "off (--okta-no-cache)"
+        elif self.cache_dir.value is None:
+            cache = "off (no writable folder)"
+        else:
+            cache = shown(self.cache_dir)
+            if self.clear_cache:
+                cache += ", cleared at start (--okta-clear-cache)"
         lines = [
-            f"okta issuer: {issuer} ({issuer_source})",
-            f"okta client: {self.client_id.value or 'not set'} ({self.client_id.source}),"
-            f" client secret {secret(self.client_secret)}",
-            f"okta user: {self.user.value or 'not set'} ({self.user.source}),"
-            f" password {secret(self.password)}, TOTP secret {secret(self.totp_secret)}",
-            f"okta flow: {self.flow.value} ({self.flow.source}),"
-            f" scopes: {' '.join(self.scopes.value)} ({self.scopes.source}),"
-            f" min TTL: {self.min_ttl.value:g}s ({self.min_ttl.source})",
+            f"okta issuer: {issuer}",
+            f"okta client: {shown(self.client_id)}, client secret {secret(self.client_secret)}",
+            f"okta user: {shown(self.user)}, password {secret(self.password)},"
+            f" TOTP secret {secret(self.totp_secret)}",
+            f"okta flow: {shown(self.flow)},"
+            f" scopes: {shown(self.scopes, ' '.join(self.scopes.value))},"
+            f" min TTL: {shown(self.min_ttl, f'{self.min_ttl.value:g}s')}",
             f"okta token cache: {cache}",
         ]
         if self.redirect_uri.value is not None:
-            lines.insert(
-                2, f"okta redirect URI: {self.redirect_uri.value} ({self.redirect_uri.source})"
-            )
+            lines.insert(2, f"okta redirect URI: {shown(self.redirect_uri)}")
         return lines
 
 
@@ -784,9 +785,7 @@ def _marker_one(name: str, value: object) -> object:
                 f"min_ttl={value!r} is not a number of seconds", "use e.g. min_ttl=300"
             )
         return float(value)
-    raise MarkerError(
-        f"unknown argument {name}={value!r}", f"the okta marker takes {', '.join(MARKER_KEYWORDS)}"
-    )
+    raise AssertionError(name)  # expand_marker() let only known names through
 
 
 def expand_marker(kwargs: Mapping[str, object]) -> list[OktaRequest]:
@@ -794,6 +793,11 @@ def expand_marker(kwargs: Mapping[str, object]) -> list[OktaRequest]:
     value is a list (``flow=["code", "pkce"]``; for scopes, a list of scope sets)."""
     choices: dict[str, list[object]] = {}
     for name, value in kwargs.items():
+        if name not in MARKER_KEYWORDS:
+            raise MarkerError(
+                f"unknown argument {name}={value!r}",
+                f"the okta marker takes {', '.join(MARKER_KEYWORDS)}",
+            )
         fan_out = isinstance(value, list) and (
             name != "scopes" or any(isinstance(v, (list, tuple)) for v in value)
         )

@@ -1,0 +1,95 @@
+"""Each flow against the emulator, through the okta marker, with and without xdist; a user's
+session-scoped fixture built on the plugin's fixtures follows the marker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from pytest_okta_user.emulator import DEMO, OktaEmulator
+
+RunInner = Callable[..., pytest.RunResult]
+
+SUITE = """
+import hashlib
+import json
+import os
+
+import pytest
+
+def fingerprint(token):
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+@pytest.fixture(scope="session")
+def api(okta_access_token, okta_variant):
+    # A user's own session fixture on the plugin's: log each time pytest builds it.
+    with open(os.environ["SESSION_LOG"], "a") as log:
+        log.write(json.dumps([okta_variant.flow, fingerprint(okta_access_token)]) + "\\n")
+    return okta_variant.flow, okta_access_token
+
+def test_default(api, okta_access_token, okta_variant):
+    assert okta_variant.flow == "pkce"
+    assert api == ("pkce", okta_access_token)
+
+@pytest.mark.okta(flow=["code", "pkce", "implicit"])
+def test_flow(api, okta_variant, okta_tokens, okta_id_token, okta_user, okta_session):
+    flow, token = api
+    assert flow == okta_variant.flow
+    assert token == okta_tokens.access_token
+    assert okta_id_token == okta_tokens.id_token
+    assert okta_tokens.id_claims["sub"] == okta_user.id == "{user_id}"
+    assert okta_user.login == "{login}"
+    response = okta_session.get(okta_variant.issuer + "/v1/userinfo", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["sub"] == okta_user.id
+
+@pytest.mark.okta(flow="code")
+class TestClassMarker:
+    def test_class_marker_applies(self, okta_variant):
+        assert okta_variant.flow == "code"
+
+    @pytest.mark.okta(scopes="openid email")
+    def test_closest_marker_wins_per_argument(self, okta_variant, okta_tokens):
+        assert (okta_variant.flow, okta_variant.scopes) == ("code", ("email", "openid"))
+        assert okta_tokens.id_claims["email"] == "{login}"
+
+def test_without_okta():
+    assert True
+""".replace("{user_id}", DEMO.user_id).replace("{login}", DEMO.user_login)
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one-process", "xdist"])
+def test_each_flow_signs_in_once_and_feeds_session_fixtures(
+    pytester: pytest.Pytester,
+    run_inner: RunInner,
+    emulator_env: dict[str, str],
+    okta: OktaEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    xdist: tuple[str, ...],
+) -> None:
+    log = pytester.path / "session.log"
+    monkeypatch.setenv("SESSION_LOG", str(log))
+    pytester.makepyfile(test_suite=SUITE)
+
+    result = run_inner("-v", *xdist)
+
+    result.assert_outcomes(passed=7)
+    output = result.stdout.str()
+    for test_id in ("test_flow[code]", "test_flow[pkce]", "test_flow[implicit]"):
+        # -v prints "<id> PASSED", and under xdist "PASSED <id>".
+        assert f"{test_id} PASSED" in output or f"PASSED test_suite.py::{test_id}" in output
+    # Variants: pkce (default), code, implicit, code with fewer scopes: one sign-in each,
+    # however many processes asked.
+    assert okta.count("authn") == 4
+    assert "okta-user: 4 token variants" in output
+    # The user's session fixture: built for each variant in use; one token per variant.
+    built = [json.loads(line) for line in log.read_text().splitlines()]
+    assert {flow for flow, _ in built} == {"pkce", "code", "implicit"}
+    tokens = {flow: {fp for f, fp in built if f == flow} for flow in ("pkce", "code", "implicit")}
+    assert all(len(fps) == 1 for fps in tokens.values()), tokens
+    assert len({fp for _, fp in built}) == 3
+    # No secret reaches the output.
+    for secret in (emulator_env["OKTA_PASSWORD"], emulator_env["OKTA_CLIENT_SECRET"]):
+        assert secret not in output
