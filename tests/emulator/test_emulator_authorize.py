@@ -301,7 +301,8 @@ def test_response_type_must_be_enabled_for_the_app(okta: OktaEmulator, client: C
     response = client.authorize(client_id="0oacodeonly", response_type="id_token", nonce=NONCE)
     assert error_of(response) == (
         "unsupported_response_type",
-        "The response type is not supported by the authorization server. Configured response types: [code].",
+        "The response type is not supported by the authorization server. Configured response "
+        "types: [code].",
     )
 
 

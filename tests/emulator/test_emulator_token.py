@@ -80,7 +80,8 @@ class TestAuthorizationCode:
             response,
             400,
             "invalid_grant",
-            "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+            "The 'redirect_uri' does not match the redirection URI used in the authorization "
+            "request.",
         )
 
     def test_code_is_bound_to_the_client(self, okta: OktaEmulator, client: Client) -> None:
@@ -181,7 +182,8 @@ class TestClientAuthentication:
             response,
             401,
             "invalid_client",
-            "Client authentication failed. Either the client or the client credentials are invalid.",
+            "Client authentication failed. Either the client or the client credentials are "
+            "invalid.",
         )
 
     def test_unknown_client(self, client: Client) -> None:
@@ -312,7 +314,7 @@ class TestRefresh:
         okta.clock.advance(30)
         reuse = self.spa_refresh(client, first)
         assert_oauth_error(reuse, 400, "invalid_grant", "The refresh token is invalid or expired.")
-        # Reuse detection revokes the whole family, including the newest token and its access tokens.
+        # Reuse detection revokes the family: the newest token and its access tokens too.
         assert self.spa_refresh(client, second).status_code == 400
         introspect = client.http.post(
             f"{okta.issuer}/v1/introspect",
@@ -426,12 +428,14 @@ class TestClientCredentials:
         [
             (
                 None,
-                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+                "The authorization server resource does not have any configured default scopes, "
+                "'scope' must be provided.",
             ),
             ("openid", "Cannot request 'openid' scopes using client credentials."),
             (
                 "api:delete",
-                "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.",
+                "The requested scope is invalid, unknown, malformed, or exceeds the scope "
+                "granted by the resource owner.",
             ),
         ],
     )
@@ -458,7 +462,8 @@ class TestClientCredentials:
             response,
             401,
             "invalid_client",
-            "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
+            "Client Credentials requests to the Org Authorization Server must use the "
+            "private_key_jwt token_endpoint_auth_method.",
         )
 
     def test_private_key_jwt_on_the_org_server(self, okta: OktaEmulator, client: Client) -> None:
