@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from . import __version__
 from .errors import (
     DOMAIN,
     ConnectionFailed,
@@ -35,6 +36,7 @@ from .tokens import Secret, SecretDict
 
 log = logging.getLogger("pytest_okta_user")
 
+USER_AGENT = f"pytest-okta-user/{__version__} python-requests/{requests.__version__}"
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 # Keys that mark an /authorize answer (redirect or form_post) as meant for the client.
@@ -405,7 +407,6 @@ class OktaClient:
         self.http = http or HttpOptions()
         self._own_session = session is None
         self.session = session or requests.Session()
-        self.session.headers.setdefault("Accept", "application/json")
         self._sleep = sleep
         self._clock = clock
 
@@ -425,9 +426,20 @@ class OktaClient:
     # -- transport --
 
     def _send(
-        self, method: str, url: str, request: _Sealed, *, endpoint: str, safe: bool
+        self,
+        method: str,
+        url: str,
+        request: _Sealed,
+        *,
+        endpoint: str,
+        safe: bool,
+        accept: str | None = "application/json",
     ) -> requests.Response:
         """One logical request: retries (only when ``safe`` or nothing was sent) and 429 waits."""
+        headers = {"User-Agent": USER_AGENT}
+        if accept:
+            # Not for /authorize: it is a browser endpoint and answers browsers' Accept.
+            headers["Accept"] = accept
         parts = urlsplit(url)
         host, path = parts.netloc, parts.path
         attempt = 0
@@ -446,6 +458,7 @@ class OktaClient:
                     # Per request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override
                     # Session.verify, but never an explicit argument.
                     verify=self.http.ca_bundle or self.session.verify,
+                    headers=headers,
                     **request,
                 )
             except requests.RequestException as exc:
@@ -577,7 +590,12 @@ class OktaClient:
         the caller checks ``state`` first and raises them. Error pages and sign-in pages raise here.
         """
         response = self._send(
-            "GET", authorize_url, _Sealed(params=dict(params)), endpoint="/authorize", safe=False
+            "GET",
+            authorize_url,
+            _Sealed(params=dict(params)),
+            endpoint="/authorize",
+            safe=False,
+            accept=None,
         )
         return parse_authorize_response(
             response.status_code,

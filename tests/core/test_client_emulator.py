@@ -82,6 +82,7 @@ def test_code_is_single_use(okta: OktaEmulator, client: OktaClient) -> None:
     assert redeem(okta, client, code)["access_token"]
     with pytest.raises(e.InvalidGrant) as info:
         redeem(okta, client, code)
+    assert info.value.status == 400
     assert "The authorization code is invalid or has expired." in str(info.value)
     assert "5 minutes" in str(info.value)
     assert code not in str(info.value)
@@ -146,6 +147,37 @@ def test_session_token_expires_after_five_minutes(okta: OktaEmulator, client: Ok
     assert client.authorize(endpoint(okta.issuer, "authorize"), params).params["error"] == (
         "login_required"
     )
+
+
+def test_sign_in_page_without_prompt_none(okta: OktaEmulator, client: OktaClient) -> None:
+    # No session and no prompt=none: a 200 sign-in page without Location (facts §2.3).
+    params = {
+        "client_id": DEMO.web_client_id,
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": DEMO.web_redirect_uri,
+        "state": "s",
+    }
+    with pytest.raises(e.LoginRequired) as info:
+        client.authorize(endpoint(okta.issuer, "authorize"), params)
+    assert "sign-in page" in str(info.value)
+    assert info.value.status == 200
+
+
+def test_login_required_redirect_with_prompt_none(okta: OktaEmulator, client: OktaClient) -> None:
+    params = {
+        "client_id": DEMO.web_client_id,
+        "response_type": "code",
+        "response_mode": "form_post",
+        "scope": "openid",
+        "redirect_uri": DEMO.web_redirect_uri,
+        "state": "s",
+        "prompt": "none",
+    }
+    result = client.authorize(endpoint(okta.issuer, "authorize"), params)
+    assert result.mode == "form_post"
+    assert result.params["error"] == "login_required"
+    assert result.params["state"] == "s"
 
 
 def test_verify_factor_by_href(okta: OktaEmulator, client: OktaClient) -> None:

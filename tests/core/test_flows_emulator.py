@@ -122,6 +122,11 @@ def test_code_flow(okta: OktaEmulator, mode: str | None) -> None:
     # client_secret_basic by default: the secret is in the header, not the body.
     assert session.sent_headers("/token")["Authorization"].startswith("Basic ")
     assert "client_secret" not in session.sent_params("/token")
+    assert session.sent_headers("/token")["Accept"] == "application/json"
+    assert session.sent_headers("/authn")["Accept"] == "application/json"
+    # /authorize is a browser endpoint: no JSON Accept that could change its answers.
+    assert session.sent_headers("/authorize")["Accept"] != "application/json"
+    assert session.sent_headers("/authorize")["User-Agent"].startswith("pytest-okta-user/")
 
 
 @pytest.mark.parametrize("mode", [None, "query", "fragment", "form_post"])
@@ -211,6 +216,8 @@ def test_refresh(okta: OktaEmulator) -> None:
     assert second.refresh_token
     assert second.obtained_at == pytest.approx(first.obtained_at + 600, abs=2)
     assert second.user == first.user
+    # SPAs rotate refresh tokens by default (facts §3.5).
+    assert second.refresh_token != first.refresh_token
     assert second.id_claims["aud"] == DEMO.spa_client_id
     assert okta.count("authn") == 1
     assert okta.count("token") == 2
@@ -329,13 +336,13 @@ def test_locked_out(okta: OktaEmulator) -> None:
 
 
 def test_locked_out_status_shown(okta: OktaEmulator) -> None:
-    okta.faults.add(
-        "authn",
-        status=200,
-        body={"stateToken": "00s", "status": "LOCKED_OUT", "_links": {"next": {"name": "unlock"}}},
-    )
-    with pytest.raises(e.LockedOut, match="Unlock"):
-        run(okta, spa(okta), SPA_CREDS)
+    # With "show lockout failures" in the password policy, authn answers LOCKED_OUT (facts §1.3).
+    okta.org.show_lockout_failures = True
+    okta.org.add_user("locked@example.com", "Locked-Passw0rd!", status="LOCKED_OUT")
+    with pytest.raises(e.LockedOut, match="Unlock") as info:
+        run(okta, spa(okta, user="locked@example.com"), Credentials(password="Locked-Passw0rd!"))
+    assert "locked@example.com" in str(info.value)
+    assert e.PASSWORD in str(info.value)
 
 
 def test_mfa_enroll(okta: OktaEmulator) -> None:
@@ -463,10 +470,39 @@ def test_unknown_auth_server(okta: OktaEmulator) -> None:
 
 
 def test_client_credentials_on_org_server(okta: OktaEmulator) -> None:
+    # Facts §3.4: the org server takes client_credentials only with private_key_jwt.
     variant = Variant(okta.url, DEMO.service_client_id, None, "client_credentials", ("api:read",))
-    with pytest.raises((e.InvalidClient, e.UnauthorizedClient, e.InvalidScope)) as info:
+    with pytest.raises(e.InvalidClient) as info:
         run(okta, variant, Credentials(client_secret=DEMO.service_client_secret))
-    assert e.AUTH_SERVER in str(info.value) or e.SCOPES in str(info.value)
+    assert info.value.status == 401
+    assert e.AUTH_SERVER in str(info.value)
+
+
+def test_client_credentials_with_openid(okta: OktaEmulator) -> None:
+    variant = Variant(okta.issuer, DEMO.service_client_id, None, "client_credentials", ("openid",))
+    with pytest.raises(e.InvalidScope) as info:
+        run(okta, variant, Credentials(client_secret=DEMO.service_client_secret))
+    assert "custom scopes" in str(info.value)
+
+
+def test_password_grant_for_an_mfa_user(okta: OktaEmulator) -> None:
+    okta.org.add_user("mfa@example.com", "Mfa-Passw0rd!", totp_secret=pyotp.random_base32())
+    variant = web(okta, "password", user="mfa@example.com")
+    creds = Credentials(password="Mfa-Passw0rd!", client_secret=DEMO.web_client_secret)
+    # Classic: invalid_grant "...cannot be used with MFA enabled."; Identity Engine: mfa_required.
+    with pytest.raises((e.InvalidGrant, e.MfaRequired)) as info:
+        run(okta, variant, creds)
+    assert e.FLOW in str(info.value)
+    assert e.TOTP_SECRET in str(info.value)
+
+
+def test_password_grant_with_an_expired_password(okta: OktaEmulator) -> None:
+    okta.org.add_user("old@example.com", "Old-Passw0rd!", status="PASSWORD_EXPIRED")
+    variant = web(okta, "password", user="old@example.com")
+    creds = Credentials(password="Old-Passw0rd!", client_secret=DEMO.web_client_secret)
+    with pytest.raises(e.PasswordExpired, match=e.PASSWORD) as info:
+        run(okta, variant, creds)
+    assert info.value.code == "invalid_grant"
 
 
 # --- clock ----------------------------------------------------------------------------------------
@@ -532,6 +568,16 @@ def test_keys_are_retried_after_5xx(okta: OktaEmulator) -> None:
     run(okta, spa(okta), SPA_CREDS, sleep=sleeps.append)
     assert okta.count("keys") == 3
     assert sleeps == [0.5, 1.0]
+
+
+def test_5xx_at_authorize_is_not_retried(okta: OktaEmulator) -> None:
+    # The sessionToken may have been consumed: sending it again could only fail more obscurely.
+    okta.faults.add("authorize", status=503)
+    sleeps: list[float] = []
+    with pytest.raises(e.UnexpectedResponse, match="503"):
+        run(okta, spa(okta), SPA_CREDS, sleep=sleeps.append)
+    assert okta.count("authorize") == 1
+    assert sleeps == []
 
 
 def test_timeout(okta: OktaEmulator) -> None:
