@@ -321,7 +321,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if emulator is not None:
         url = getattr(emulator, "url", "?")
         instance = getattr(emulator, "instance_id", "?")
-        lines.insert(0, f"okta emulator: {url} (instance {instance}), started for this run")
+        lines.insert(
+            0,
+            f"okta emulator: {url} (instance {instance}), started for this run"
+            f" ({settings.emulator.source})",
+        )
     return lines
 
 

@@ -1,0 +1,111 @@
+"""Every setting reaches the plugin from the command line, the environment and the ini file, in that
+order, and the report header shows each value with its source and no secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RunInner = Callable[..., pytest.RunResult]
+
+SECRETS = {
+    "OKTA_PASSWORD": "Pa55word-never-shown",
+    "OKTA_CLIENT_SECRET": "client-secret-never-shown",
+    "OKTA_TOTP_SECRET": "JBSWY3DPEHPK3PXPNEVERSHOWN",
+}
+
+
+def values(level: str, folder: Path) -> dict[str, str]:
+    """Distinct values per level (cli, env, ini), per setting."""
+    return {
+        "domain": f"https://{level}.okta.com",
+        "auth_server": f"aus{level}",
+        "client_id": f"0oa{level}",
+        "redirect_uri": f"http://localhost:8080/{level}/callback",
+        "scopes": f"openid {level}",
+        "flow": {"cli": "code", "env": "implicit", "ini": "password"}[level],
+        "user": f"{level}@example.com",
+        "cache_dir": str(folder / f"cache-{level}"),
+        "min_ttl": {"cli": "11", "env": "22", "ini": "33"}[level],
+    }
+
+
+ENV_NAMES = {
+    "domain": "OKTA_DOMAIN",
+    "auth_server": "OKTA_AUTH_SERVER_ID",
+    "client_id": "OKTA_CLIENT_ID",
+    "redirect_uri": "OKTA_REDIRECT_URI",
+    "scopes": "OKTA_SCOPES",
+    "flow": "OKTA_FLOW",
+    "user": "OKTA_USERNAME",
+    "cache_dir": "OKTA_TOKEN_CACHE_DIR",
+    "min_ttl": "OKTA_MIN_TTL",
+}
+
+
+def expected_header(level: str, folder: Path) -> list[str]:
+    v = values(level, folder)
+    src = {
+        "cli": lambda s: f"from command line --okta-{s.replace('_', '-')}",
+        "env": lambda s: f"from env {ENV_NAMES[s]}",
+        "ini": lambda s: f"from ini okta_{s} in pytest.ini",
+    }[level]
+    return [
+        f"okta issuer: {v['domain']}/oauth2/{v['auth_server']} ({src('domain')};"
+        f" auth server {v['auth_server']} {src('auth_server')})",
+        f"okta client: {v['client_id']} ({src('client_id')}),"
+        " client secret set (from env OKTA_CLIENT_SECRET)",
+        f"okta redirect URI: {v['redirect_uri']} ({src('redirect_uri')})",
+        f"okta user: {v['user']} ({src('user')}), password set (from env OKTA_PASSWORD),"
+        " TOTP secret set (from env OKTA_TOTP_SECRET)",
+        f"okta flow: {v['flow']} ({src('flow')}), scopes: {v['scopes']} ({src('scopes')}),"
+        f" min TTL: {v['min_ttl']}s ({src('min_ttl')})",
+        f"okta token cache: {v['cache_dir']} ({src('cache_dir')})",
+    ]
+
+
+@pytest.mark.parametrize("level", ["cli", "env", "ini"])
+def test_each_setting_comes_from_the_highest_level_that_sets_it(
+    pytester: pytest.Pytester, run_inner: RunInner, monkeypatch: pytest.MonkeyPatch, level: str
+) -> None:
+    folder = pytester.path
+    levels = ["cli", "env", "ini"][["cli", "env", "ini"].index(level) :]
+    ini_values = values("ini", folder)
+    pytester.makefile(
+        ".ini",
+        pytest="[pytest]\n" + "\n".join(f"okta_{k} = {v}" for k, v in ini_values.items()),
+    )
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    if "env" in levels:
+        for name, value in values("env", folder).items():
+            monkeypatch.setenv(ENV_NAMES[name], value)
+    args = []
+    if "cli" in levels:
+        args = [f"--okta-{k.replace('_', '-')}={v}" for k, v in values("cli", folder).items()]
+
+    result = run_inner("--collect-only", *args)
+
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(expected_header(level, folder), consecutive=True)
+    output = result.stdout.str() + result.stderr.str()
+    for secret in SECRETS.values():
+        assert secret not in output
+
+
+def test_defaults_are_shown_as_defaults(pytester: pytest.Pytester, run_inner: RunInner) -> None:
+    result = run_inner("--collect-only", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(
+        [
+            "okta issuer: not set",
+            "okta client: not set, client secret not set",
+            "okta user: not set, password not set, TOTP secret not set",
+            "okta flow: pkce (default), scopes: openid profile email (default),"
+            " min TTL: 60s (default)",
+            # Without the cache provider: the same place, made by hand.
+            f"okta token cache: {pytester.path}/.pytest_cache/d/okta-user (default, *)",
+        ],
+        consecutive=True,
+    )
