@@ -7,6 +7,7 @@ objects whose repr is redacted, and the only log lines are method, path and stat
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import urllib3.exceptions as u3
 
 from . import __version__
 from .errors import (
@@ -281,8 +283,6 @@ def _sign_in_page(status: int, how: str) -> LoginRequired:
 
 
 def _json_or_none(text: str) -> Any:
-    import json
-
     try:
         return json.loads(text)
     except ValueError:
@@ -340,8 +340,6 @@ def _never_sent(exc: requests.RequestException) -> bool:
         return True
     if isinstance(exc, requests.ConnectionError) and exc.args:
         reason = getattr(exc.args[0], "reason", None)
-        import urllib3.exceptions as u3
-
         return isinstance(reason, (u3.NewConnectionError, u3.NameResolutionError))
     return False
 
@@ -367,8 +365,6 @@ def _transport_error(
         )
     if isinstance(exc, requests.ConnectionError):
         cause = getattr(exc.args[0], "reason", None) if exc.args else None
-        import urllib3.exceptions as u3
-
         if isinstance(cause, u3.NameResolutionError) or "Name or service not known" in text:
             what = f"The host name {host} could not be resolved (DNS)."
         elif isinstance(cause, u3.NewConnectionError):

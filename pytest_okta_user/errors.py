@@ -50,6 +50,11 @@ class OktaUserError(Exception):
         self.status = status
         super().__init__(what if not fix else f"{what}\n  fix: {fix}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps what/fix/code apart when the error crosses a process boundary (pickle).
+        state = {"code": self.code, "description": self.description, "status": self.status}
+        return (self.__class__, (self.what, self.fix), state)
+
 
 class ConfigurationError(OktaUserError):
     """Our settings are missing or contradict each other."""

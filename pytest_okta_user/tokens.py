@@ -1,7 +1,9 @@
-"""What a token set is, and which request it answers (its variant).
+"""What a token set is, which request it answers (its variant), and how its tokens are verified.
 
 `Variant` is the cache key: two requests that differ in any field never share tokens.
 `TokenSet` holds the secrets; its repr shows only a short fingerprint.
+`verify_id_token` / `verify_access_token` check tokens with PyJWT against the issuer's JWKS
+(`KeySet`), on an injected clock. `Secret` / `SecretDict` keep secrets out of reprs.
 """
 
 from __future__ import annotations

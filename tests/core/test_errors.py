@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -300,3 +301,18 @@ def test_every_class_is_an_okta_user_error() -> None:
         obj = getattr(e, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, e.OktaUserError), name
+
+
+def test_errors_survive_pickling() -> None:
+    error = e.oauth_error(
+        "invalid_grant", "PKCE verification failed.", status=400, endpoint="/token"
+    )
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is e.InvalidGrant
+    assert (again.what, again.fix, again.code, again.status) == (
+        error.what,
+        error.fix,
+        error.code,
+        error.status,
+    )
+    assert str(again) == str(error)
