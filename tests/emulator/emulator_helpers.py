@@ -49,11 +49,19 @@ class Client:
     okta: OktaEmulator
     http: requests.Session
 
+    @property
+    def verify(self) -> str | bool:
+        # Per request, not Session.verify: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from
+        # the environment override a session-level verify.
+        return self.okta.ca_file or True
+
     def authn(
         self, username: str = DEMO.user_login, password: str = DEMO.user_password
     ) -> requests.Response:
         return self.http.post(
-            f"{self.okta.url}/api/v1/authn", json={"username": username, "password": password}
+            f"{self.okta.url}/api/v1/authn",
+            json={"username": username, "password": password},
+            verify=self.verify,
         )
 
     def session_token(
@@ -79,7 +87,9 @@ class Client:
         }
         query.update(params)
         query = {k: v for k, v in query.items() if v is not None}
-        return self.http.get(f"{base}/authorize", params=query, allow_redirects=False)
+        return self.http.get(
+            f"{base}/authorize", params=query, allow_redirects=False, verify=self.verify
+        )
 
     def token(
         self,
@@ -92,7 +102,7 @@ class Client:
             if server == "org"
             else f"{self.okta.url}/oauth2/{server}/v1"
         )
-        return self.http.post(f"{base}/token", data=data, auth=auth)
+        return self.http.post(f"{base}/token", data=data, auth=auth, verify=self.verify)
 
     def code(
         self,
