@@ -3,14 +3,19 @@ the emulator cannot produce (DNS failure, a connection dropped after sending).""
 
 from __future__ import annotations
 
+import contextlib
+import html
 import logging
 import socket
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
 import urllib3.exceptions as u3
+from hypothesis import given
+from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 
 from pytest_okta_user import errors as e
@@ -272,3 +277,47 @@ def test_connection_refused_on_loopback() -> None:
     client = OktaClient(f"http://127.0.0.1:{port}", sleep=Sleeps(), http=HttpOptions(retries=1))
     with pytest.raises(e.ConnectionFailed, match="Could not connect"):
         client.authn("user", "pw")
+
+
+# --- properties: whatever the values, what Okta sent is what we read ------------------------------
+
+_values = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+)
+_answers = st.dictionaries(
+    st.sampled_from(["code", "state", "access_token", "id_token", "scope", "error", "x-y"]),
+    _values,
+    min_size=1,
+).filter(lambda d: bool({"code", "state", "access_token", "id_token", "error"} & d.keys()))
+
+
+@given(answer=_answers, mode=st.sampled_from(["query", "fragment"]))
+def test_redirect_parameters_round_trip(answer: dict[str, str], mode: str) -> None:
+    encoded = urlencode(answer)
+    location = f"{REDIRECT}?{encoded}" if mode == "query" else f"{REDIRECT}#{encoded}"
+    result = parse(302, Location=location)
+    assert result.mode == mode
+    assert dict(result.params) == answer
+
+
+@given(answer=_answers, app_form=st.booleans())
+def test_form_post_parameters_round_trip(answer: dict[str, str], app_form: bool) -> None:
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}"/>'
+        for k, v in answer.items()
+    )
+    form_id = ' id="appForm"' if app_form else ""
+    page = (
+        f'<html><body><form{form_id} method="POST" action="{REDIRECT}">{inputs}</form>'
+        "<script>document.forms[0].submit()</script></body></html>"
+    )
+    result = parse(200, page, **{"Content-Type": "text/html"})
+    assert result.mode == "form_post"
+    assert dict(result.params) == answer
+
+
+@given(page=st.text(max_size=300))
+def test_any_html_gives_a_result_or_one_of_our_errors(page: str) -> None:
+    for status in (200, 400):
+        with contextlib.suppress(e.OktaUserError):
+            parse(status, page, **{"Content-Type": "text/html"})

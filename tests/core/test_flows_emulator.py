@@ -223,6 +223,25 @@ def test_refresh(okta: OktaEmulator) -> None:
     assert okta.count("token") == 2
 
 
+def test_refresh_token_reuse_after_rotation(okta: OktaEmulator) -> None:
+    # Facts §3.5: replaying a rotated refresh token after the grace period is refused.
+    variant = spa(okta, scopes=(*SCOPES, "offline_access"))
+    first = run(okta, variant, SPA_CREDS)
+    refresh(variant, first, SPA_CREDS, clock=okta.clock)
+    okta.clock.advance(61)
+    with pytest.raises(e.InvalidGrant) as info:
+        refresh(variant, first, SPA_CREDS, clock=okta.clock)
+    assert "refresh token" in str(info.value)
+
+
+def test_static_refresh_token_is_kept(okta: OktaEmulator) -> None:
+    variant = web(okta, scopes=(*SCOPES, "offline_access"))
+    first = run(okta, variant, WEB_CREDS)
+    second = refresh(variant, first, WEB_CREDS, clock=okta.clock)
+    assert second.refresh_token == first.refresh_token
+    assert second.access_token != first.access_token
+
+
 def test_refresh_with_a_bad_token(okta: OktaEmulator) -> None:
     variant = spa(okta, scopes=(*SCOPES, "offline_access"))
     stale = TokenSet(
