@@ -99,6 +99,12 @@ def check_user_tokens(okta: OktaEmulator, tokens: TokenSet, variant: Variant) ->
     assert tokens.id_claims["iss"] == variant.issuer
     assert tokens.id_claims["sub"] == DEMO.user_id
     assert tokens.access_claims["iss"] == variant.issuer
+    # Facts §4.2: amr, idp, auth_time always; facts §4.1: user tokens carry uid and cid.
+    assert "pwd" in tokens.id_claims["amr"]
+    assert tokens.id_claims["auth_time"] <= now
+    assert tokens.id_claims["idp"]
+    assert tokens.access_claims["uid"] == DEMO.user_id
+    assert tokens.access_claims["cid"] == variant.client_id
 
 
 # --- every flow and response mode ----------------------------------------------------------------
@@ -111,7 +117,8 @@ def test_code_flow(okta: OktaEmulator, mode: str | None) -> None:
     tokens = run(okta, variant, WEB_CREDS, response_mode=mode, session=session)
     check_user_tokens(okta, tokens, variant)
     assert tokens.access_claims["aud"] == DEMO.audience
-    assert tokens.access_claims["cid"] == DEMO.web_client_id
+    assert tokens.access_claims["sub"] == DEMO.user_login
+    assert set(tokens.access_claims["scp"]) == set(SCOPES)
     assert [okta.count(x) for x in ("authn", "authorize", "token")] == [1, 1, 1]
     sent = session.sent_params("/authorize")
     assert sent["response_mode"] == (mode or "query")
@@ -270,6 +277,7 @@ def test_mfa_with_totp(okta: OktaEmulator) -> None:
     tokens = run(okta, variant, Credentials(password=MFA_PASSWORD, totp_secret=secret))
     assert tokens.user["profile"]["login"] == MFA_LOGIN
     assert okta.count("factor_verify") == 1
+    assert {"mfa", "otp", "pwd"} <= set(tokens.id_claims["amr"])
 
 
 def test_mfa_code_replayed_waits_for_next_step(okta: OktaEmulator) -> None:
@@ -382,6 +390,7 @@ def test_redirect_uri_not_registered(okta: OktaEmulator) -> None:
     variant = spa(okta, redirect_uri="http://localhost:9999/not-registered")
     with pytest.raises(e.RedirectUriNotRegistered) as info:
         run(okta, variant, SPA_CREDS)
+    assert info.value.status == 400
     assert "http://localhost:9999/not-registered" in str(info.value)
     assert e.REDIRECT_URI in str(info.value)
     assert "Sign-in redirect URIs" in str(info.value)
@@ -390,6 +399,7 @@ def test_redirect_uri_not_registered(okta: OktaEmulator) -> None:
 def test_unknown_client(okta: OktaEmulator) -> None:
     with pytest.raises(e.UnknownClient) as info:
         run(okta, spa(okta, client_id="0oanosuchclient0000"), SPA_CREDS)
+    assert info.value.status == 400
     assert "0oanosuchclient0000" in str(info.value)
     assert e.CLIENT_ID in str(info.value)
 
