@@ -315,19 +315,19 @@ def _answer_mfa(
     factors = _factors(transaction)
     kinds = ", ".join(sorted({str(f.get("factorType")) for f in factors})) or "none listed"
     totp = [f for f in factors if f.get("factorType") == _TOTP_FACTOR]
-    if not credentials.totp_secret:
-        raise MfaRequired(
-            f"Okta asks user {variant.user} for a second factor (MFA_REQUIRED; enrolled: {kinds}).",
-            f"set {TOTP_SECRET} to the user's TOTP factor secret (Google Authenticator or Okta"
-            " Verify), or exempt the test user's group from MFA in the sign-on policy.",
-            code="MFA_REQUIRED",
-        )
     if not totp:
         raise MfaRequired(
             f"Okta asks user {variant.user} for a second factor, but none is TOTP"
             f" (MFA_REQUIRED; enrolled: {kinds}).",
             "enrol the user in Google Authenticator or Okta Verify (TOTP) and put its secret in"
             f" {TOTP_SECRET}; push, SMS and email cannot be answered headlessly.",
+            code="MFA_REQUIRED",
+        )
+    if not credentials.totp_secret:
+        raise MfaRequired(
+            f"Okta asks user {variant.user} for a second factor (MFA_REQUIRED; enrolled: {kinds}).",
+            f"set {TOTP_SECRET} to the user's TOTP factor secret (Google Authenticator or Okta"
+            " Verify), or exempt the test user's group from MFA in the sign-on policy.",
             code="MFA_REQUIRED",
         )
     factor = totp[0]
