@@ -528,8 +528,8 @@ class EmulatorApp:
                 raise ApiError("E0000003")
         assert isinstance(username, str)
         assert isinstance(password, str)
-        self.per_user_limit("authn", username, ApiError("E0000047"))
         user = self.org.user_by_login(username)
+        self.per_user_limit("authn", user.login if user else username, ApiError("E0000047"))
         if user is None:
             raise ApiError("E0000004")
         if user.status == "LOCKED_OUT":
@@ -1268,8 +1268,10 @@ class EmulatorApp:
         password = self.required(form, "password")
         scopes = form.get("scope", "").split()
         self.check_scopes(server, scopes)
-        self.per_user_limit("token", username, OAuthError("user_rate_limited"))
         user = self.org.user_by_login(username)
+        self.per_user_limit(
+            "token", user.login if user else username, OAuthError("user_rate_limited")
+        )
         if user is None or user.status not in ("ACTIVE", "PASSWORD_EXPIRED"):
             raise OAuthError("invalid_password_credentials")
         if not secrets.compare_digest(user.password.encode(), password.encode()):

@@ -414,9 +414,10 @@ class RateLimiter:
     def hit(self, bucket: str, user: str) -> tuple[bool, float]:
         """Count one request; return (allowed, epoch second at which the window resets)."""
         now = self.clock.now()
-        hits = self._hits.setdefault((bucket, user.lower()), deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
+        key = (bucket, user.lower())
+        # Also forget hits "in the future": a test may set the clock back.
+        hits = deque(t for t in self._hits.get(key, ()) if now - self.window < t <= now)
+        self._hits[key] = hits
         if len(hits) >= self.limit:
             return False, hits[0] + self.window
         hits.append(now)

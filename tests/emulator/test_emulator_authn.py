@@ -297,3 +297,21 @@ def test_every_answer_carries_rate_limit_headers(okta: OktaEmulator, client: Cli
         assert {"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"} <= set(
             response.headers
         )
+
+
+def test_rate_limit_survives_the_clock_going_back(okta: OktaEmulator, client: Client) -> None:
+    okta.clock.freeze()
+    for _ in range(4):
+        assert client.authn().status_code == 200
+    okta.clock.advance(-3600)
+    assert client.authn().status_code == 200
+
+
+def test_short_name_and_login_share_one_rate_limit_bucket(
+    okta: OktaEmulator, client: Client
+) -> None:
+    okta.clock.freeze()
+    for _ in range(2):
+        assert client.authn().status_code == 200
+        assert client.authn(DEMO.user_login.split("@")[0]).status_code == 200
+    assert client.authn().status_code == 429

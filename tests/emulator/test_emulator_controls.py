@@ -285,3 +285,27 @@ def test_command_line_reports_a_bad_config(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "unknown section" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_command_line_tls_prints_the_ca_file() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_okta_user.emulator", "--tls"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        settings = dict(process.stdout.readline().strip().partition("=")[::2] for _ in range(8))
+        assert settings["OKTA_DOMAIN"].startswith("https://127.0.0.1:")
+        assert settings["SSL_CERT_FILE"] == settings["REQUESTS_CA_BUNDLE"]
+        assert Path(settings["SSL_CERT_FILE"]).exists()
+        doc = requests.get(
+            f"{settings['OKTA_DOMAIN']}/oauth2/default/.well-known/openid-configuration",
+            verify=settings["SSL_CERT_FILE"],
+        )
+        assert doc.json()["issuer"] == f"{settings['OKTA_DOMAIN']}/oauth2/default"
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+    assert not Path(settings["SSL_CERT_FILE"]).exists()  # removed at exit
