@@ -55,7 +55,8 @@ from .settings import (
 if TYPE_CHECKING:
     from .emulator import OktaEmulator
 
-#: What the controller hands each xdist worker: {"password": str | None, "emulator": {...} | None}.
+#: What the controller hands each xdist worker: the prompted password, why there was none, and
+#: the emulator's URL, instance and demo settings.
 WORKERINPUT_KEY = "okta_user"
 _PAYLOAD_KEY = pytest.StashKey[dict[str, Any]]()
 _INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
@@ -151,10 +152,13 @@ def _configure(config: pytest.Config) -> None:
     ini = {n.ini: config.getini(n.ini) for n in NAMES.values() if n.ini}
     env = os.environ
     worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
-    payload: dict[str, Any] = {"password": None, "emulator": None}
+    # What the workers get (see _XdistHooks); the password stays a Secret until it is sent.
+    payload: dict[str, Any] = {"password": None, "password_hint": "", "emulator": None}
 
     if worker_input is not None:
-        payload = dict(worker_input.get(WORKERINPUT_KEY) or payload)
+        payload.update(worker_input.get(WORKERINPUT_KEY) or {})
+        if payload["password"] is not None:
+            payload["password"] = Secret(payload["password"])
         emulator_data = payload["emulator"]
         if emulator_data is not None:
             config.stash[EMULATOR_KEY] = EmulatorInfo(
@@ -172,9 +176,8 @@ def _configure(config: pytest.Config) -> None:
         }
 
     emulator_data = payload["emulator"]
-    password_hint = ""
     if worker_input is None and emulator_data is None and "OKTA_PASSWORD" not in env:
-        payload["password"], password_hint = _ask_password(config, cli.get("user"))
+        payload["password"], payload["password_hint"] = _ask_password(config, cli.get("user"))
 
     settings = resolve(
         cli,
@@ -185,8 +188,8 @@ def _configure(config: pytest.Config) -> None:
         default_cache_dir=lambda: _default_cache_dir(config),
         emulator_env=None if emulator_data is None else emulator_data["env"],
         instance="" if emulator_data is None else emulator_data["instance_id"],
-        password=None if payload["password"] is None else Secret(payload["password"]),
-        password_hint=password_hint,
+        password=payload["password"],
+        password_hint=payload["password_hint"],
     )
     config.stash[SETTINGS_KEY] = settings
     config.stash[_PAYLOAD_KEY] = payload
@@ -208,29 +211,33 @@ def _start_emulator(config: pytest.Config) -> OktaEmulator:
         raise pytest.UsageError(f"pytest-okta-user: could not start the emulator: {exc}") from None
 
 
-def _ask_password(config: pytest.Config, user: object) -> tuple[str | None, str]:
+def _ask_password(config: pytest.Config, user: object) -> tuple[Secret | None, str]:
     """Ask for the password once, on the controller, if ``--okta-user`` was given interactively.
 
-    Returns the password (or None) and, when there was no prompt, why (for the missing-password
+    Returns the password (or None) and, when there was none, why (for the missing-password
     message).
     """
     if user is None:
         return None, "or pass --okta-user in a terminal to be asked for it"
-    allowed, why_not = can_prompt(sys.stdin.isatty(), os.environ)
-    if not allowed:
-        return None, why_not
-    # Capture holds stdin: release it (in_=True), as pytest's own --pdb does, for the prompt.
+    # Capture holds stdin (fd 0 is /dev/null meanwhile): release it first (in_=True), as pytest's
+    # own --pdb does; only then can we tell whether stdin is a terminal.
     capman = config.pluginmanager.getplugin("capturemanager")
     if capman is not None:
         capman.suspend_global_capture(in_=True)
     try:
-        answer = getpass.getpass(f"Okta password for {user}: ")
-    except EOFError:
-        answer = ""
+        allowed, why_not = can_prompt(sys.stdin.isatty(), os.environ)
+        if not allowed:
+            return None, why_not
+        try:
+            answer = Secret(getpass.getpass(f"Okta password for {user}: "))
+        except EOFError:
+            answer = Secret("")
     finally:
         if capman is not None:
             capman.resume_global_capture()
-    return (answer or None), ("" if answer else "the prompt got an empty answer")
+    if not answer.reveal():
+        return None, "the prompt got an empty answer"
+    return answer, ""
 
 
 def _default_cache_dir(config: pytest.Config) -> Path | None:
@@ -264,7 +271,11 @@ class _XdistHooks:
 
     def pytest_configure_node(self, node: Any) -> None:
         # workerinput travels over execnet's channel: the prompted password never shows in argv.
-        node.workerinput[WORKERINPUT_KEY] = self.config.stash.get(_PAYLOAD_KEY, None)
+        sent: dict[str, Any] = self.config.stash.get(_PAYLOAD_KEY, {})
+        payload = dict(sent)
+        if payload.get("password") is not None:
+            payload["password"] = payload["password"].reveal()
+        node.workerinput[WORKERINPUT_KEY] = payload
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         stats = getattr(node, "workeroutput", {}).get(WORKERINPUT_KEY)
@@ -333,8 +344,9 @@ def _local_stats(config: pytest.Config) -> dict[str, Any] | None:
     provider = config.stash.get(PROVIDER_KEY, None)
     if provider is None:
         return None
+    variants: set[str] = config.stash.get(VARIANTS_KEY, set())
     return {
-        "variants": sorted(config.stash.get(VARIANTS_KEY, set())),
+        "variants": sorted(variants),
         "exchanges": provider.stats.exchanges,
         "refreshes": provider.stats.refreshes,
         "cache_hits": provider.stats.cache_hits,
@@ -349,7 +361,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    stats = list(config.stash.get(_WORKER_STATS_KEY, []))
+    from_workers: list[dict[str, Any]] = config.stash.get(_WORKER_STATS_KEY, [])
+    stats = list(from_workers)
     local = _local_stats(config)
     if local is not None:
         stats.append(local)
