@@ -585,6 +585,9 @@ class OktaClient:
         Errors Okta redirects with (``error``, ``error_description``) are returned in the result;
         the caller checks ``state`` first and raises them. Error pages and sign-in pages raise here.
         """
+        # A session cookie from an earlier sign-in makes Okta ignore the sessionToken (Classic) and
+        # answer for whoever that session belongs to: every authorize starts without cookies.
+        self.session.cookies.clear()
         response = self._send(
             "GET",
             authorize_url,

@@ -180,6 +180,42 @@ def test_login_required_redirect_with_prompt_none(okta: OktaEmulator, client: Ok
     assert result.params["state"] == "s"
 
 
+def test_no_session_cookie_reaches_authorize(okta: OktaEmulator) -> None:
+    """Facts §1.6: with an Okta session cookie, Classic ignores the sessionToken, so a reused
+    session would sign the second user in as the first."""
+    okta.org.add_user("second@example.com", "Second-Passw0rd!")
+    session = CookieWatcher()
+    logins = []
+    for user, password in [
+        (DEMO.user_login, DEMO.user_password),
+        ("second@example.com", "Second-Passw0rd!"),
+    ]:
+        variant = Variant(
+            okta.issuer, DEMO.spa_client_id, user, "pkce", ("openid",), DEMO.spa_redirect_uri
+        )
+        tokens = exchange(
+            variant, Credentials(password=password), clock=okta.clock, session=session
+        )
+        logins.append(tokens.access_claims["sub"])
+    assert logins == [DEMO.user_login, "second@example.com"]
+    assert "sid" in session.cookies_received
+    assert session.authorize_cookies == ["", ""]
+
+
+class CookieWatcher(requests.Session):
+    def __init__(self) -> None:
+        super().__init__()
+        self.authorize_cookies: list[str] = []
+        self.cookies_received: set[str] = set()
+
+    def send(self, request: requests.PreparedRequest, **kw: Any) -> requests.Response:  # type: ignore[override]
+        if "/authorize" in (request.url or ""):
+            self.authorize_cookies.append(request.headers.get("Cookie", ""))
+        response = super().send(request, **kw)
+        self.cookies_received.update(response.cookies.keys())
+        return response
+
+
 def test_verify_factor_by_href(okta: OktaEmulator, client: OktaClient) -> None:
     secret = pyotp.random_base32()
     okta.org.add_user("mfa@example.com", "Mfa-Passw0rd!", totp_secret=secret)
