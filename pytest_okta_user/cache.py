@@ -183,8 +183,9 @@ def _parse(raw: bytes, variant: Variant) -> tuple[str | None, TokenSet | None]:
         return "it is not valid JSON (truncated or corrupt)", None
     if not isinstance(data, dict) or "format" not in data:
         return "it is not a pytest-okta-user cache entry", None
-    if data["format"] != FORMAT_VERSION:
-        found = data["format"] if isinstance(data["format"], int) else "unknown"
+    # type() rather than ==: JSON true equals 1 in Python.
+    if type(data["format"]) is not int or data["format"] != FORMAT_VERSION:
+        found = data["format"] if type(data["format"]) is int else "unknown"
         return (
             f"it has format {found}; this pytest-okta-user reads format {FORMAT_VERSION}",
             None,
