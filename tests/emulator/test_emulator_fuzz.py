@@ -146,6 +146,7 @@ def check(okta: OktaEmulator, response: requests.Response) -> None:
     raw_query=st.one_of(st.none(), st.text(alphabet="abc=&%;+#?/ 0123456789", max_size=40)),
     with_session_token=st.booleans(),
     cookie=st.one_of(st.none(), header_text),
+    host=st.one_of(st.none(), header_text),
 )
 def test_authorize_never_5xx(
     fuzz_okta: OktaEmulator,
@@ -155,6 +156,7 @@ def test_authorize_never_5xx(
     raw_query: str | None,
     with_session_token: bool,
     cookie: str | None,
+    host: str | None,
 ) -> None:
     okta = fuzz_okta
     base = f"{okta.url}/oauth2/v1" if server == "org" else f"{okta.url}/oauth2/{server}/v1"
@@ -166,6 +168,8 @@ def test_authorize_never_5xx(
         if authn.status_code == 200:
             params = [*params, ("sessionToken", authn.json()["sessionToken"])]
     headers = {"Cookie": f"sid={cookie}"} if cookie else {}
+    if host is not None:
+        headers["Host"] = host
     url = f"{base}/authorize" + (f"?{raw_query}" if raw_query is not None else "")
     if method == "GET":
         response = requests.get(url, params=params, headers=headers, allow_redirects=False)

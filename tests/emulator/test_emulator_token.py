@@ -552,3 +552,30 @@ def test_implicit_tokens_are_not_refreshable(client: Client) -> None:
         prompt="none",
     )
     assert "refresh_token" not in location_params(response)
+
+
+def test_client_secret_jwt(okta: OktaEmulator, client: Client) -> None:
+    secret = "s" * 48
+    okta.org.add_app(
+        "0oahmacservice",
+        app_type="service",
+        auth_method="client_secret_jwt",
+        client_secret=secret,
+    )
+    now = int(okta.clock.now())
+    claims = {
+        "iss": "0oahmacservice",
+        "sub": "0oahmacservice",
+        "aud": f"{okta.issuer}/v1/token",
+        "exp": now + 60,
+        "jti": str(uuid.uuid4()),
+    }
+    data = {
+        "grant_type": "client_credentials",
+        "scope": "api:read",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    }
+    good = client.token(auth=None, client_assertion=jwt.encode(claims, secret, "HS256"), **data)
+    assert good.status_code == 200, good.text
+    bad = client.token(auth=None, client_assertion=jwt.encode(claims, "x" * 48, "HS256"), **data)
+    assert_oauth_error(bad, 401, "invalid_client", "The client_assertion signature is invalid.")
