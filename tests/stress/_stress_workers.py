@@ -94,3 +94,32 @@ def survivor(folder: str, counter: str, results: Any) -> None:
         cache=TokenCache(Path(folder), lock_timeout=60),
     )
     results.put((os.getpid(), provider.get(variant("killed")).access_token))
+
+
+def rewriter(folder: str, writes: int, done: Any) -> None:
+    """Rewrites one entry again and again, with tokens of changing length."""
+    cache = TokenCache(Path(folder))
+    asked = variant("atomic")
+    try:
+        for number in range(writes):
+            tokens = issue()
+            padded = f"{tokens.access_token}-{'x' * (number % 7 * 500)}"
+            cache.store(asked, TokenSet.from_dict({**tokens.to_dict(), "access_token": padded}))
+    finally:
+        done.set()
+
+
+def reader(folder: str, done: Any, results: Any) -> None:
+    """Reads the entry without the lock until the rewriter is done: counts reads and bad ones."""
+    import warnings
+
+    cache = TokenCache(Path(folder))
+    asked = variant("atomic")
+    reads = bad = 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        while not done.is_set():
+            reads += 1
+            if cache.load(asked) is None:
+                bad += 1
+    results.put((reads, bad, len(caught)))
