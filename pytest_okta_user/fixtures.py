@@ -4,7 +4,9 @@ Every token fixture is session-scoped, so a user's own session fixture can depen
 variant a test gets is chosen by ``@pytest.mark.okta(...)``: the plugin parametrizes the hidden
 session fixture ``_okta_request`` (indirectly) for marked tests, so pytest keeps one instance of
 each fixture per distinct marker request, and tests without a marker share the default one. A
-user's session fixture built on them follows along: one instance per variant in use.
+user's session fixture built on them follows along the same way. (pytest groups tests by these
+parameters; where it cannot, it tears such a fixture down and builds it again. Tokens do not
+care: they come from the provider, which signs in once per variant.)
 
 Failures (missing settings, a refused sign-in) become one short message per test, without a
 traceback from the plugin's insides, and the tests that need no Okta fixture run normally.
