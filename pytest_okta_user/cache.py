@@ -85,8 +85,9 @@ class TokenCache:
                 f" ({variant.describe()}): another process holds it, most likely a pytest run"
                 " that is still signing in to Okta.",
                 "let that run finish or stop it (a process that dies releases the lock by"
-                " itself); raise the lock timeout if sign-in is slow; keep the cache folder on a"
-                " local disk, since network filesystems may not honour or release locks.",
+                " itself). Keep the cache on a local disk, since network filesystems may not"
+                " honour or release locks: --okta-cache-dir / OKTA_TOKEN_CACHE_DIR /"
+                " okta_cache_dir; or run without it: --okta-no-cache.",
             ) from None
         try:
             yield

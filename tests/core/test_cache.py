@@ -370,7 +370,7 @@ def test_lock_timeout_names_the_lock_file_and_the_fix(cache: TokenCache) -> None
     assert isinstance(error, OktaUserError)
     assert str(cache.lock_path(VARIANT)) in str(error)
     assert "0.01s" in str(error)
-    assert error.fix
+    assert "--okta-cache-dir / OKTA_TOKEN_CACHE_DIR / okta_cache_dir" in error.fix
     assert "fix:" in str(error)
     assert error.__cause__ is None
     assert error.__suppress_context__
