@@ -77,11 +77,17 @@ def test_missing_settings_fail_only_okta_tests_with_one_message(
 ) -> None:
     monkeypatch.setenv("OKTA_DOMAIN", "dev-123.okta.com")
     monkeypatch.delenv("CI", raising=False)
-    pytester.makepyfile(test_suite=OKTA_AND_PLAIN)
+    pytester.makepyfile(
+        test_suite=OKTA_AND_PLAIN,
+        test_emulator="def test_needs_the_emulator(okta_emulator):\n    pass\n",
+    )
     # --okta-user without OKTA_PASSWORD, stdin not a terminal: no prompt, and the message says why.
-    result = run_inner("--okta-user", "me@example.com", "--showlocals")
+    result = run_inner("--okta-user", "me@example.com", "--showlocals", "-rs")
 
-    result.assert_outcomes(passed=1, errors=2)
+    result.assert_outcomes(passed=1, errors=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["SKIPPED*needs the emulator: run with --okta-emulator (or OKTA_EMULATOR=1)"]
+    )
     message = [
         "pytest-okta-user: Okta settings missing for the pkce flow:",
         "  - client id: --okta-client-id / OKTA_CLIENT_ID / okta_client_id",
