@@ -326,7 +326,7 @@ def _error_from_body(
             redirect_uri=redirect_uri,
             user=user,
         )
-    return api_error(body, status=status, endpoint=endpoint)
+    return api_error(body, status=status, endpoint=endpoint, user=user)
 
 
 # --- Transport errors -----------------------------------------------------------------------------
@@ -543,6 +543,7 @@ class OktaClient:
             f"{self.org_url}/api/v1/authn",
             _Sealed(json={"username": username, "password": Secret(password)}),
             endpoint="/api/v1/authn",
+            user=username,
         )
 
     def verify_factor(self, href_or_id: str, state_token: str, passcode: str) -> SecretDict:
@@ -563,11 +564,13 @@ class OktaClient:
             endpoint="factor verify",
         )
 
-    def _authn_call(self, url: str, request: _Sealed, *, endpoint: str) -> SecretDict:
+    def _authn_call(
+        self, url: str, request: _Sealed, *, endpoint: str, user: str | None = None
+    ) -> SecretDict:
         response = self._send("POST", url, request, endpoint=endpoint, safe=False)
         body = self._json(response, endpoint)
         if response.status_code != 200:
-            raise _error_from_body(body, status=response.status_code, endpoint=endpoint)
+            raise _error_from_body(body, status=response.status_code, endpoint=endpoint, user=user)
         return body
 
     # -- /authorize --

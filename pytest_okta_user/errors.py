@@ -171,7 +171,9 @@ class RequestTimeout(TransportError):
 # --- Okta's /api/v1 errors (errorCode E0000xxx) ---------------------------------------------------
 
 
-def api_error(body: Mapping[str, Any], *, status: int, endpoint: str) -> OktaUserError:
+def api_error(
+    body: Mapping[str, Any], *, status: int, endpoint: str, user: str | None = None
+) -> OktaUserError:
     """The error for an ``/api/v1/*`` error body (``errorCode``, ``errorSummary``, causes)."""
     code = str(body.get("errorCode") or "")
     summary = str(body.get("errorSummary") or "")
@@ -184,7 +186,8 @@ def api_error(body: Mapping[str, Any], *, status: int, endpoint: str) -> OktaUse
     kw: dict[str, Any] = {"code": code or None, "description": summary or None, "status": status}
     if code in {"E0000004", "E0000207"}:
         return AuthenticationError(
-            f"Okta refused the sign-in of the user at {endpoint}: {said}.",
+            f"Okta refused the sign-in of {f'user {user}' if user else 'the user'} at {endpoint}:"
+            f" {said}.",
             f"check the login in {USER} and the password in {PASSWORD}. If they are right, the"
             " account may be locked (Okta hides lockouts unless the password policy shows them:"
             " Directory > People > the user) or a sign-on policy denies it.",

@@ -344,6 +344,8 @@ def test_wrong_password(okta: OktaEmulator) -> None:
     with pytest.raises(e.AuthenticationError) as info:
         run(okta, spa(okta), Credentials(password="wrong-password"))
     assert info.value.code == "E0000004"
+    assert DEMO.user_login in str(info.value)
+    assert "wrong-password" not in str(info.value)
     assert e.PASSWORD in str(info.value)
     assert e.USER in str(info.value)
 
