@@ -155,7 +155,9 @@ def okta_provider(
     )
     folder = s.cache_dir.value
     provider = TokenProvider(
-        exchange=lambda v: flows.exchange(v, credentials, clock=okta_clock),
+        exchange=lambda v: flows.exchange(
+            v, credentials, clock=okta_clock, response_mode=s.response_mode.value
+        ),
         refresh=lambda v, t: flows.refresh(v, t, credentials, clock=okta_clock),
         cache=None if s.no_cache or folder is None else TokenCache(folder),
         min_ttl=s.min_ttl.value,

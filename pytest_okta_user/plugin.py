@@ -71,6 +71,7 @@ _VALUE_OPTIONS = {
     "redirect_uri": "Sign-in redirect URI registered on the app (code, pkce and implicit flows)",
     "scopes": "Scopes to ask for, separated by spaces (default: 'openid profile email')",
     "flow": "Default flow: code, pkce (the default), implicit, password or client_credentials",
+    "response_mode": "How /authorize answers: query, fragment or form_post (default: the flow's)",
     "user": "Login of the user to sign in as; asks for the password when OKTA_PASSWORD is unset",
     "cache_dir": "Token cache folder (default: okta-user under pytest's cache dir)",
     "min_ttl": "Seconds of life a handed-out token has left at least (default: 60)",

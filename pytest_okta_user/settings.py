@@ -61,6 +61,8 @@ DEFAULT_SCOPES: tuple[str, ...] = ("openid", "profile", "email")
 DEFAULT_FLOW = "pkce"
 DEFAULT_AUTH_SERVER = "default"
 DEFAULT_MIN_TTL = 60.0
+#: How /authorize hands back its answer; unset: query for code flows, fragment for implicit.
+RESPONSE_MODES = ("query", "fragment", "form_post")
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -127,6 +129,9 @@ NAMES: dict[str, Names] = {
     ),
     "scopes": Names("scopes", "--okta-scopes", ("OKTA_SCOPES",), "okta_scopes"),
     "flow": Names("flow", "--okta-flow", ("OKTA_FLOW",), "okta_flow"),
+    "response_mode": Names(
+        "response mode", "--okta-response-mode", ("OKTA_RESPONSE_MODE",), "okta_response_mode"
+    ),
     "user": Names("user (login)", "--okta-user", ("OKTA_USERNAME",), "okta_user"),
     "password": Names("password", None, ("OKTA_PASSWORD",), None),
     "totp_secret": Names("TOTP shared secret", None, ("OKTA_TOTP_SECRET",), None),
@@ -188,6 +193,7 @@ class Settings:
     redirect_uri: Value[str | None]
     scopes: Value[tuple[str, ...]]
     flow: Value[str]
+    response_mode: Value[str | None]
     user: Value[str | None]
     password: Value[Secret | None]
     totp_secret: Value[Secret | None]
@@ -273,6 +279,8 @@ class Settings:
             f" min TTL: {shown(self.min_ttl, f'{self.min_ttl.value:g}s')}",
             f"okta token cache: {cache}",
         ]
+        if self.response_mode.value is not None:
+            lines.insert(-1, f"okta response mode: {shown(self.response_mode)}")
         if self.redirect_uri.value is not None:
             lines.insert(2, f"okta redirect URI: {shown(self.redirect_uri)}")
         return lines
@@ -454,6 +462,18 @@ def parse_flow(raw: str, source: str) -> str:
     if value not in FLOWS:
         raise SettingError(
             "flow", source, f"unknown flow {value!r}", f"use one of {', '.join(FLOWS)}"
+        )
+    return value
+
+
+def parse_response_mode(raw: str, source: str) -> str:
+    value = raw.strip()
+    if value not in RESPONSE_MODES:
+        raise SettingError(
+            "response_mode",
+            source,
+            f"unknown response mode {value!r}",
+            f"use one of {', '.join(RESPONSE_MODES)}, or leave it unset",
         )
     return value
 
@@ -674,6 +694,12 @@ def resolve(
         if raw is None
         else Value(parse_flow(raw.value, raw.source), raw.source)
     )
+    raw = sources.raw("response_mode")
+    response_mode: Value[str | None] = (
+        Value(None, "not set")
+        if raw is None
+        else Value(parse_response_mode(raw.value, raw.source), raw.source)
+    )
     raw = sources.raw("min_ttl")
     min_ttl = (
         Value(DEFAULT_MIN_TTL, "default")
@@ -701,6 +727,7 @@ def resolve(
         redirect_uri=redirect_uri,
         scopes=scopes,
         flow=flow,
+        response_mode=response_mode,
         user=user,
         password=pw,
         totp_secret=totp_secret,

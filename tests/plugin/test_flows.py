@@ -83,6 +83,8 @@ def test_each_flow_signs_in_once_and_feeds_session_fixtures(
     # Variants: pkce (default), code, implicit, code with fewer scopes: one sign-in each,
     # however many processes asked.
     assert okta.count("authn") == 4
+    # Default response modes (query for code and pkce, fragment for implicit) redirect: 302.
+    assert [r.status for r in okta.requests if r.endpoint == "authorize"] == [302] * 4
     assert "okta-user: 4 token variants" in output
     # The user's session fixture: built for each variant in use; one token per variant.
     built = [json.loads(line) for line in log.read_text().splitlines()]
@@ -93,3 +95,36 @@ def test_each_flow_signs_in_once_and_feeds_session_fixtures(
     # No secret reaches the output.
     for secret in (emulator_env["OKTA_PASSWORD"], emulator_env["OKTA_CLIENT_SECRET"]):
         assert secret not in output
+
+
+MODES_SUITE = """
+import pytest
+
+@pytest.mark.okta(flow=["code", "pkce", "implicit"])
+def test_flow(okta_tokens, okta_user):
+    assert okta_tokens.access_token
+    assert okta_tokens.id_token
+    assert okta_user.login == "{login}"
+""".replace("{login}", DEMO.user_login)
+
+
+# The flows' defaults (query for code and pkce, fragment for implicit) run in the test above.
+@pytest.mark.parametrize("mode", ["fragment", "form_post"])
+def test_each_browser_flow_in_each_response_mode(
+    pytester: pytest.Pytester,
+    run_inner: RunInner,
+    emulator_env: dict[str, str],
+    okta: OktaEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+) -> None:
+    monkeypatch.setenv("OKTA_RESPONSE_MODE", mode)
+    pytester.makepyfile(test_modes=MODES_SUITE)
+
+    result = run_inner()
+
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines([f"okta response mode: {mode} (from env OKTA_RESPONSE_MODE)"])
+    authorize = [r.status for r in okta.requests if r.endpoint == "authorize"]
+    # /authorize redirects (302) with a query or fragment, and answers form_post with a form (200).
+    assert authorize == [200 if mode == "form_post" else 302] * 3

@@ -26,6 +26,7 @@ def values(level: str, folder: Path) -> dict[str, str]:
         "redirect_uri": f"http://localhost:8080/{level}/callback",
         "scopes": f"openid {level}",
         "flow": {"cli": "code", "env": "implicit", "ini": "password"}[level],
+        "response_mode": {"cli": "form_post", "env": "fragment", "ini": "query"}[level],
         "user": f"{level}@example.com",
         "cache_dir": str(folder / f"cache-{level}"),
         "min_ttl": {"cli": "11", "env": "22", "ini": "33"}[level],
@@ -39,6 +40,7 @@ ENV_NAMES = {
     "redirect_uri": "OKTA_REDIRECT_URI",
     "scopes": "OKTA_SCOPES",
     "flow": "OKTA_FLOW",
+    "response_mode": "OKTA_RESPONSE_MODE",
     "user": "OKTA_USERNAME",
     "cache_dir": "OKTA_TOKEN_CACHE_DIR",
     "min_ttl": "OKTA_MIN_TTL",
@@ -62,6 +64,7 @@ def expected_header(level: str, folder: Path) -> list[str]:
         " TOTP secret set (from env OKTA_TOTP_SECRET)",
         f"okta flow: {v['flow']} ({src('flow')}), scopes: {v['scopes']} ({src('scopes')}),"
         f" min TTL: {v['min_ttl']}s ({src('min_ttl')})",
+        f"okta response mode: {v['response_mode']} ({src('response_mode')})",
         f"okta token cache: {v['cache_dir']} ({src('cache_dir')})",
     ]
 

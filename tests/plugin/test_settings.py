@@ -49,6 +49,7 @@ PRECEDENCE = {
     "redirect_uri": ("redirect_uri", "http://l/cli", "http://l/env", "http://l/ini", None),
     "scopes": ("scopes", "openid cli", "openid env", "openid ini", ("openid", "profile", "email")),
     "flow": ("flow", "code", "implicit", "password", "pkce"),
+    "response_mode": ("response_mode", "form_post", "fragment", "query", None),
     "user": ("user", "cli@x.org", "env@x.org", "ini@x.org", None),
     "min_ttl": ("min_ttl", "1", "2", "3", 60.0),
 }
@@ -180,6 +181,7 @@ def test_admin_domain_error_names_the_org_domain() -> None:
     ("setting", "where", "value", "expected"),
     [
         ("flow", "env", "magic", "unknown flow 'magic'"),
+        ("response_mode", "ini", "okta_post_message", "unknown response mode"),
         ("scopes", "env", "openid,profile", "separates scopes with commas"),
         ("scopes", "ini", "openid, email", "separates scopes with commas"),
         ("scopes", "env", "  ", "is set but empty"),
