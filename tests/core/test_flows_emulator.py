@@ -578,6 +578,31 @@ def test_rate_limit_beyond_the_wait_budget(okta: OktaEmulator) -> None:
     assert info.value.status == 429
 
 
+def test_rate_limit_waits_add_up_to_the_budget(okta: OktaEmulator) -> None:
+    okta.clock.freeze(at=float(int(okta.clock())))  # whole seconds, as Okta's reset
+    okta.faults.rate_limited("authn", times=2)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        okta.clock.advance(seconds)
+
+    # Both faults announce the same reset: 60 s, then at least 1 s more, beyond the 60.5 s budget.
+    with pytest.raises(e.RateLimited):
+        run(okta, spa(okta), SPA_CREDS, sleep=sleep, http=HttpOptions(max_rate_limit_wait=60.5))
+    assert waits == [60.0]
+    assert okta.count("authn") == 2
+
+
+def test_rate_limit_without_reset_header_backs_off(okta: OktaEmulator) -> None:
+    okta.faults.add("token", status=429, body={"error": "invalid_grant"}, times=2)
+    waits: list[float] = []
+    tokens = run(okta, spa(okta), SPA_CREDS, sleep=waits.append)
+    assert tokens.access_token
+    assert waits == [1.0, 2.0]
+    assert okta.count("token") == 3
+
+
 def test_proxy_page_instead_of_json(okta: OktaEmulator) -> None:
     okta.faults.proxy_error("token")
     with pytest.raises(e.UnexpectedResponse) as info:
