@@ -63,7 +63,7 @@ _INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
 #: What the workers report back (workeroutput), summed up on the controller.
 _WORKER_STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 
-#: Setting name -> (argparse dest) for the options that take a value.
+#: The options that take a value: setting name -> help text (the names come from NAMES).
 _VALUE_OPTIONS = {
     "domain": "Okta org URL, bare host or issuer (e.g. https://dev-123.okta.com/oauth2/default)",
     "auth_server": "Authorization server id: 'default' (the default), 'org' or an id like aus1a2b3",
@@ -99,7 +99,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="okta_emulator",
         action="store_true",
         default=None,
-        help="Start a local Okta emulator for the run and sign in its demo user."
+        help="Start a local Okta emulator for the run and use its demo app and user."
         " Env: OKTA_EMULATOR=1; ini: okta_emulator.",
     )
     group.addoption(
