@@ -247,6 +247,12 @@ def api_error(
             " Security > API > Authorization Servers, 'default', or 'org').",
             **kw,
         )
+    if status >= 500:
+        return UnexpectedResponse(
+            f"Okta's {endpoint} failed with HTTP {status}: {said or 'no error code'}.",
+            "Okta had a problem; run again later (status.okta.com).",
+            **kw,
+        )
     return OktaRejected(
         f"Okta refused the request at {endpoint} (HTTP {status}): {said or 'no error code'}.",
         "see Okta's error code reference for this code; the System Log (Reports > System Log)"

@@ -41,6 +41,7 @@ def test_message_is_what_then_fix() -> None:
         ("E0000007", 404, e.ConfigurationError, [e.AUTH_SERVER, e.DOMAIN]),
         ("E0000011", 401, e.AuthenticationError, ["run again"]),
         ("E0000999", 400, e.OktaRejected, ["E0000999", "System Log"]),
+        ("E0000009", 500, e.UnexpectedResponse, ["HTTP 500", "later"]),
     ],
 )
 def test_api_errors(code: str, status: int, cls: type, needles: list[str]) -> None:
