@@ -267,8 +267,8 @@ def api_error(
 def _grant_fix(grant_type: str | None, flow: str | None) -> str:
     if grant_type == "password":
         return (
-            f"enable the password grant: {_GRANT_TYPE_UI} > Advanced > tick 'Resource Owner"
-            " Password' (hidden under Advanced), and allow it in the authorization server's access"
+            f"enable the password grant, hidden in the admin UI: {_GRANT_TYPE_UI} > Advanced >"
+            " tick 'Resource Owner Password'; also allow it in the authorization server's access"
             f" policy rule. Or use another {FLOW}."
         )
     if grant_type == "client_credentials":
