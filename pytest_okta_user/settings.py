@@ -13,6 +13,7 @@ import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -547,6 +548,18 @@ def _parse_login(setting: str, raw: _Raw) -> str:
     return value
 
 
+def _read(
+    sources: _Sources,
+    setting: str,
+    parse: Callable[[_Raw], T],
+    default: T,
+    default_source: str = "default",
+) -> Value[T]:
+    """The first source's value, parsed; or the default."""
+    raw = sources.raw(setting)
+    return Value(default, default_source) if raw is None else Value(parse(raw), raw.source)
+
+
 def _secret(setting: str, sources: _Sources) -> Value[Secret | None]:
     raw = sources.raw(setting)
     if raw is None:
@@ -664,15 +677,17 @@ def resolve(
         # Named by the issuer: the same source, so the header shows it once.
         auth_server = Value(issuer_server, org_url.source)
 
-    def text(
-        setting: str, parse: Callable[[_Raw], str], src: _Sources = sources
-    ) -> Value[str | None]:
-        raw = src.raw(setting)
-        return Value(None, "not set") if raw is None else Value(parse(raw), raw.source)
-
-    client_id = relabel(text("client_id", lambda r: _parse_login("client_id", r), sources_for_org))
-    redirect_uri = relabel(text("redirect_uri", _parse_redirect_uri, sources_for_org))
-    user = relabel(text("user", lambda r: _parse_login("user", r), sources_for_org))
+    # Annotated so that T is "str | None": these settings default to None ("not set").
+    client_id: Value[str | None] = _read(
+        sources_for_org, "client_id", partial(_parse_login, "client_id"), None, "not set"
+    )
+    redirect_uri: Value[str | None] = _read(
+        sources_for_org, "redirect_uri", _parse_redirect_uri, None, "not set"
+    )
+    user: Value[str | None] = _read(
+        sources_for_org, "user", partial(_parse_login, "user"), None, "not set"
+    )
+    client_id, redirect_uri, user = relabel(client_id), relabel(redirect_uri), relabel(user)
     client_secret = relabel(_secret("client_secret", sources_for_org))
     if emulator_env is not None:
         pw = relabel(_secret("password", sources_for_org))
@@ -682,30 +697,12 @@ def resolve(
         pw = _secret("password", sources)
     totp_secret = _secret("totp_secret", sources_for_org if emulator_env is not None else sources)
 
-    raw = sources.raw("scopes")
-    scopes = (
-        Value(DEFAULT_SCOPES, "default")
-        if raw is None
-        else Value(parse_scopes(raw.value, raw.source), raw.source)
+    scopes = _read(sources, "scopes", lambda r: parse_scopes(r.value, r.source), DEFAULT_SCOPES)
+    flow = _read(sources, "flow", lambda r: parse_flow(r.value, r.source), DEFAULT_FLOW)
+    response_mode: Value[str | None] = _read(
+        sources, "response_mode", lambda r: parse_response_mode(r.value, r.source), None, "not set"
     )
-    raw = sources.raw("flow")
-    flow = (
-        Value(DEFAULT_FLOW, "default")
-        if raw is None
-        else Value(parse_flow(raw.value, raw.source), raw.source)
-    )
-    raw = sources.raw("response_mode")
-    response_mode: Value[str | None] = (
-        Value(None, "not set")
-        if raw is None
-        else Value(parse_response_mode(raw.value, raw.source), raw.source)
-    )
-    raw = sources.raw("min_ttl")
-    min_ttl = (
-        Value(DEFAULT_MIN_TTL, "default")
-        if raw is None
-        else Value(parse_min_ttl(raw.value, raw.source), raw.source)
-    )
+    min_ttl = _read(sources, "min_ttl", lambda r: parse_min_ttl(r.value, r.source), DEFAULT_MIN_TTL)
 
     no_cache = bool(cli.get("no_cache"))
     raw = sources.raw("cache_dir")
