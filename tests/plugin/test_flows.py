@@ -128,3 +128,47 @@ def test_each_browser_flow_in_each_response_mode(
     authorize = [r.status for r in okta.requests if r.endpoint == "authorize"]
     # /authorize redirects (302) with a query or fragment, and answers form_post with a form (200).
     assert authorize == [200 if mode == "form_post" else 302] * 3
+
+
+MARKER_ARGS_SUITE = """
+import pytest
+
+@pytest.mark.okta(user=["{second}", "{first}"], flow="password")
+def test_user(okta_user, okta_variant):
+    assert okta_user.login == okta_variant.user
+
+@pytest.mark.okta(auth_server="org", scopes="openid")
+def test_org_server(okta_tokens, okta_variant):
+    assert okta_variant.issuer == okta_tokens.id_claims["iss"]
+    assert "/oauth2/" not in okta_variant.issuer
+
+def test_factory(okta_token_factory):
+    tokens = okta_token_factory(user="{second}", flow="code")
+    assert tokens.user["profile"]["login"] == "{second}"
+""".replace("{first}", DEMO.user_login).replace("{second}", "second@example.com")
+
+
+def test_marker_user_and_auth_server_and_the_token_factory_reach_the_exchange(
+    pytester: pytest.Pytester,
+    run_inner: RunInner,
+    emulator_env: dict[str, str],
+    okta: OktaEmulator,
+) -> None:
+    # A second user of the demo apps, with the same password (OKTA_PASSWORD serves every user).
+    okta.org.add_user(
+        "second@example.com",
+        emulator_env["OKTA_PASSWORD"],
+        apps=[DEMO.web_client_id, DEMO.spa_client_id],
+    )
+    pytester.makepyfile(test_args=MARKER_ARGS_SUITE)
+
+    result = run_inner("-v")
+
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*test_user?password-second@example.com? PASSED*",
+            f"*test_user?password-{DEMO.user_login}? PASSED*",
+            "*test_org_server?openid-as-org? PASSED*",
+        ]
+    )
