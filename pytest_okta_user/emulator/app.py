@@ -816,27 +816,27 @@ class EmulatorApp:
                     raise OAuthError("pkce_unsupported_code_challenge_method", "S256")
                 if not PKCE_CHARS.match(challenge):
                     raise OAuthError("pkce_invalid_challenge")
-        # Authentication: a (valid) sessionToken first, then the session cookie.
+        # Authentication. As in Okta Classic, an existing session (the sid cookie) wins and a
+        # sessionToken sent alongside is ignored, not consumed; prompt=login, or a session older
+        # than max_age, sets the session aside.
         now = self.org.clock.now()
         user: User | None = None
         auth_time = now
         amr = ["pwd"]
         new_sid: str | None = None
+        if "login" not in prompts:
+            session = self.org.session(ctx.request.cookies.get("sid", ""))
+            if session is not None and (max_age is None or now - session.auth_time <= max_age):
+                user = self.org.user(session.user_id)
+                auth_time, amr = session.auth_time, session.amr
         session_token = params.get("sessionToken")
-        if session_token:
+        if user is None and session_token:
             redeemed = self.org.redeem_session_token(session_token)
             if redeemed is not None:
                 user = self.org.user(redeemed.user_id)
                 auth_time, amr = redeemed.auth_time, redeemed.amr
                 if user is not None:
                     new_sid = self.org.new_session(user.id, auth_time, amr)
-        if user is None and "login" not in prompts:
-            session = self.org.session(ctx.request.cookies.get("sid", ""))
-            if session is not None:
-                user = self.org.user(session.user_id)
-                auth_time, amr = session.auth_time, session.amr
-        if user is not None and max_age is not None and now - auth_time > max_age:
-            user = None
         if user is None or user.status not in ("ACTIVE",):
             if "none" in prompts:
                 raise OAuthError("login_required")

@@ -339,3 +339,28 @@ def test_post_is_accepted_like_get(okta: OktaEmulator, client: Client) -> None:
         allow_redirects=False,
     )
     assert "code" in location_params(response)
+
+
+def test_an_existing_session_wins_over_a_session_token(okta: OktaEmulator, client: Client) -> None:
+    okta.org.add_user("second@example.com", "Passw0rd!2")
+    first = client.authorize(
+        response_type="id_token", nonce=NONCE, sessionToken=client.session_token(), prompt="none"
+    )
+    assert (
+        jwt.decode(location_params(first)["id_token"], options={"verify_signature": False})["sub"]
+        == DEMO.user_id
+    )
+    other_token = client.session_token("second@example.com", "Passw0rd!2")
+    with_cookie = client.authorize(
+        response_type="id_token", nonce=NONCE, sessionToken=other_token, prompt="none"
+    )
+    claims = jwt.decode(
+        location_params(with_cookie)["id_token"], options={"verify_signature": False}
+    )
+    assert claims["sub"] == DEMO.user_id  # Classic Okta ignores the sessionToken...
+    client.http.cookies.clear()
+    fresh = client.authorize(
+        response_type="id_token", nonce=NONCE, sessionToken=other_token, prompt="none"
+    )
+    claims = jwt.decode(location_params(fresh)["id_token"], options={"verify_signature": False})
+    assert claims["preferred_username"] == "second@example.com"  # ...and does not consume it
