@@ -52,6 +52,8 @@ def okta_clock(okta_emulator):
 """
 
 CLOCK_TEST = """
+import pytest
+
 def test_the_bearer_token_is_renewed_before_it_expires(okta_emulator, okta_session, okta_tokens,
                                                         okta_variant):
     sent = []
@@ -67,6 +69,23 @@ def test_the_bearer_token_is_renewed_before_it_expires(okta_emulator, okta_sessi
     assert okta_session.get(url, timeout=10).status_code == 200
     assert sent[0] != sent[1] == sent[2]
     assert okta_emulator.count("authn") == sign_ins + 1
+
+
+@pytest.mark.okta(min_ttl=10)
+def test_the_marker_min_ttl_keeps_a_token_longer(okta_emulator, okta_session, okta_tokens,
+                                                  okta_variant):
+    sent = []
+    okta_session.hooks["response"].append(
+        lambda r, *args, **kwargs: sent.append(r.request.headers["Authorization"])
+    )
+    url = okta_variant.issuer + "/v1/userinfo"
+    okta_emulator.clock.advance(okta_tokens.expires_at - okta_emulator.clock() - 30)
+    assert okta_session.get(url, timeout=10).status_code == 200
+    okta_emulator.clock.advance(25)
+    assert okta_session.get(url, timeout=10).status_code == 200
+    # 30 s left is enough for a 10 s min TTL; 5 s is not.
+    assert sent[0] == okta_tokens.token_type + " " + okta_tokens.access_token
+    assert sent[1] != sent[0]
 """
 
 
@@ -80,7 +99,7 @@ def test_conftest_example_runs_as_a_suite_and_tokens_renew_on_the_emulator_clock
 
     result = run_inner("-v")
 
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(
         ["okta emulator: * started for this run (from ini okta_emulator in pytest.ini)"]
     )
