@@ -36,7 +36,6 @@ from .model import (
     AuthServer,
     Org,
     User,
-    b64url,
     opaque_token,
     pkce_challenge,
 )
@@ -45,6 +44,7 @@ ENDPOINTS = (
     "authn",
     "factor_verify",
     "change_password",
+    "authn_cancel",
     "authorize",
     "token",
     "keys",
@@ -70,8 +70,8 @@ AUTH_METHODS = (
 # Org-wide per-minute buckets (Okta's Workforce column), reported in X-Rate-Limit-* headers.
 MINUTE_LIMITS = {"authn": 500, "factor_verify": 500, "authorize": 2000, "token": 2000}
 DEFAULT_MINUTE_LIMIT = 600
-PKCE_CHARS = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-HOST_HEADER = re.compile(r"^(?:[A-Za-z0-9\-.]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+PKCE_CHARS = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+HOST_HEADER = re.compile(r"(?:[A-Za-z0-9\-.]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 MAX_BODY = 1 << 20
 
 
@@ -408,7 +408,7 @@ class EmulatorApp:
             return self.public_url
         scheme = "https" if self.secure else "http"
         host = request.environ.get("HTTP_HOST", "")
-        if not isinstance(host, str) or not HOST_HEADER.match(host):
+        if not isinstance(host, str) or not HOST_HEADER.fullmatch(host):
             host = f"{request.environ.get('SERVER_NAME', 'localhost')}"
             port = str(request.environ.get("SERVER_PORT", ""))
             if port and port not in ("80", "443"):
@@ -425,6 +425,8 @@ class EmulatorApp:
                 return "factor_verify", self.factor_verify, None
             if rest == ["credentials", "change_password"]:
                 return "change_password", self.change_password, None
+            if rest == ["cancel"]:
+                return "authn_cancel", self.authn_cancel, None
         if parts == [".well-known", "openid-configuration"]:
             return "openid_configuration", self.openid_configuration, "org"
         if parts == [".well-known", "oauth-authorization-server"]:
@@ -719,6 +721,12 @@ class EmulatorApp:
         del self.org.transactions[state_token]
         return self.success(user, ["pwd"])
 
+    def authn_cancel(self, ctx: Context) -> Response:
+        self.require_method(ctx, "POST")
+        state_token, _, _ = self.state_transaction(ctx, self.json_body(ctx))
+        del self.org.transactions[state_token]
+        return json_response({})
+
     # -- /authorize -------------------------------------------------------------------------------
 
     def authorize(self, ctx: Context) -> Response:
@@ -814,7 +822,7 @@ class EmulatorApp:
                 # Without a method RFC 7636 means `plain`, which Okta does not support.
                 if params.get("code_challenge_method") != "S256":
                     raise OAuthError("pkce_unsupported_code_challenge_method", "S256")
-                if not PKCE_CHARS.match(challenge):
+                if not PKCE_CHARS.fullmatch(challenge):
                     raise OAuthError("pkce_invalid_challenge")
         # Authentication. As in Okta Classic, an existing session (the sid cookie) wins and a
         # sessionToken sent alongside is ignored, not consumed; prompt=login, or a session older
@@ -1172,7 +1180,7 @@ class EmulatorApp:
         if record.code_challenge is not None:
             if not verifier:
                 raise OAuthError("pkce_missing_verifier")
-            if not PKCE_CHARS.match(verifier) or not secrets.compare_digest(
+            if not PKCE_CHARS.fullmatch(verifier) or not secrets.compare_digest(
                 pkce_challenge(verifier), record.code_challenge
             ):
                 raise OAuthError("pkce_verification_failed")
@@ -1643,4 +1651,4 @@ def signin_page(base_url: str) -> Response:
     return Response(page, status=200, content_type="text/html; charset=utf-8", headers=no_store())
 
 
-__all__ = ["ENDPOINTS", "EmulatorApp", "Faults", "RequestRecord", "b64url"]
+__all__ = ["ENDPOINTS", "EmulatorApp", "Faults", "RequestRecord"]

@@ -777,13 +777,13 @@ class Org:
 
     def check_totp(self, user: User, passcode: str) -> Literal["ok", "invalid", "replayed"]:
         """RFC 6238 with one step of drift either way; each step's code is accepted once."""
-        if not user.totp_secret or not passcode.isdigit():
+        if not user.totp_secret or not (passcode.isascii() and passcode.isdigit()):
             return "invalid"
         totp = pyotp.TOTP(user.totp_secret)
         now = self.clock.now()
         step_now = int(now // totp.interval)
         for step in (step_now, step_now - 1, step_now + 1):
-            if secrets.compare_digest(totp.at(step * totp.interval), passcode):
+            if secrets.compare_digest(totp.at(step * totp.interval).encode(), passcode.encode()):
                 if step <= user.last_totp_step:
                     return "replayed"
                 user.last_totp_step = step

@@ -315,3 +315,15 @@ def test_short_name_and_login_share_one_rate_limit_bucket(
         assert client.authn().status_code == 200
         assert client.authn(DEMO.user_login.split("@")[0]).status_code == 200
     assert client.authn().status_code == 429
+
+
+def test_cancel_ends_the_transaction(okta: OktaEmulator, client: Client) -> None:
+    okta.org.add_user("mfa@example.com", "Passw0rd!mfa", totp_secret=TOTP_SECRET)
+    txn = client.authn("mfa@example.com", "Passw0rd!mfa").json()
+    cancel = client.http.post(
+        txn["_links"]["cancel"]["href"], json={"stateToken": txn["stateToken"]}
+    )
+    assert cancel.status_code == 200
+    resume = client.http.post(f"{okta.url}/api/v1/authn", json={"stateToken": txn["stateToken"]})
+    assert_api_error(resume, 401, "E0000011", "Invalid token provided")
+    assert okta.count("authn_cancel") == 1
