@@ -309,3 +309,19 @@ def test_command_line_tls_prints_the_ca_file() -> None:
         process.terminate()
         assert process.wait(timeout=10) == 0
     assert not Path(settings["SSL_CERT_FILE"]).exists()  # removed at exit
+
+
+def test_concurrent_exchanges_are_all_answered() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with OktaEmulator(rate_limits=False) as okta:
+
+        def sign_in(_: int) -> str:
+            with requests.Session() as http:
+                return str(Client(okta, http).tokens()["access_token"])
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            tokens = list(pool.map(sign_in, range(16)))
+        assert len(set(tokens)) == 16
+        assert okta.count("token") == 16
+        assert okta.internal_errors == []
