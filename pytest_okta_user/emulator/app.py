@@ -1115,7 +1115,8 @@ class EmulatorApp:
         form = self.client_form(ctx)
         grant_type = form.get("grant_type")
         if not grant_type:
-            raise OAuthError("token_request_missing_grant_type", ", ".join(server.grant_types))
+            valid = [g for g in server.grant_types if g != "implicit"]
+            raise OAuthError("token_request_missing_grant_type", ", ".join(valid))
         app = self.authenticate_client(ctx, form)
         if grant_type not in server.grant_types or grant_type == "implicit":
             configured = [g for g in server.grant_types if g != "implicit"]
