@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from .errors import OktaUserError
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .tokens import Variant
@@ -144,7 +144,7 @@ NAMES: dict[str, Names] = {
 }
 
 
-class SettingError(OktaUserError):
+class SettingError(ConfigurationError):
     """A value that cannot be right: names the setting, where it was read, and the fix."""
 
     def __init__(self, setting: str, source: str, problem: str, fix: str = "") -> None:
@@ -158,7 +158,7 @@ class SettingError(OktaUserError):
         return self.what if not self.fix else f"{self.what}; fix: {self.fix}"
 
 
-class MissingSettingsError(OktaUserError):
+class MissingSettingsError(ConfigurationError):
     """Settings a variant needs are unset: one message listing each of them with its three names."""
 
     def __init__(self, flow: str, missing: list[tuple[str, str]]) -> None:
@@ -765,7 +765,7 @@ class OktaRequest:
         return "-".join(parts) or "okta"
 
 
-class MarkerError(OktaUserError):
+class MarkerError(ConfigurationError):
     """Bad arguments to ``@pytest.mark.okta`` (or the token factory)."""
 
 
