@@ -847,8 +847,6 @@ class Org:
             if user is not None:
                 claims["auth_time"] = int(auth_time if auth_time is not None else now)
                 claims["sub"] = user.login
-                if "groups" in scopes and not server.is_org:
-                    claims["groups"] = list(user.groups)
             else:
                 claims["sub"] = app.client_id
             key = self.signing_key(server, access_token=True)
