@@ -252,3 +252,27 @@ def test_authn_never_5xx(
                 body = json.dumps(decoded).encode()
     response = requests.post(f"{okta.url}{path}", data=body, headers={"Content-Type": content_type})
     check(okta, response)
+
+
+@FUZZ
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]),
+    segments=st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["oauth2", "v1", "default", "api", "authn", ".well-known", "keys", "token"]
+            ),
+            st.text(alphabet="abc%2F.~-_:@!$&'()*+,;=", min_size=1, max_size=10),
+        ),
+        max_size=5,
+    ),
+    query=st.text(alphabet="abc=&%;+#?/ 0123456789\u00e9", max_size=30),
+    body=st.binary(max_size=100),
+)
+def test_any_path_never_5xx(
+    fuzz_okta: OktaEmulator, method: str, segments: list[str], query: str, body: bytes
+) -> None:
+    okta = fuzz_okta
+    url = f"{okta.url}/{'/'.join(segments)}?{query}"
+    response = requests.request(method, url, data=body or None, allow_redirects=False)
+    check(okta, response)
