@@ -24,6 +24,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith(("OKTA_", "PYTEST_XDIST_")) or name in {
             "PYTEST_ADDOPTS",
             "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",  # requests lets it override Session.verify, as REQUESTS_CA_BUNDLE
             "SSL_CERT_FILE",
         }:
             monkeypatch.delenv(name)
