@@ -355,8 +355,8 @@ def _transport_error(
         return TlsError(
             f"TLS with {host} failed{reason}.",
             "if a proxy intercepts TLS (or for the emulator with TLS), trust its CA file:"
-            " REQUESTS_CA_BUNDLE or HttpOptions.ca_bundle; an expired certificate can mean a"
-            " wrong clock.",
+            " set REQUESTS_CA_BUNDLE to it (calling the flows from a script:"
+            " HttpOptions.ca_bundle); an expired certificate can mean a wrong clock.",
         )
     if isinstance(exc, requests.Timeout):
         return RequestTimeout(
@@ -509,7 +509,7 @@ class OktaClient:
             f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s,"
             f" beyond the {self.http.max_rate_limit_wait:g} s we wait.",
             "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
-            " tokens, or raise HttpOptions.max_rate_limit_wait.",
+            " tokens (calling the flows from a script: raise HttpOptions.max_rate_limit_wait).",
             code=code or None,
             status=429,
         )
