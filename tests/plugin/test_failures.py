@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
-from test_leaks import Inner, Tap, find_leaks, random_password, run_all
+from test_leaks import Inner, Tap, find_leaks, once, random_password, run_all
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -367,8 +368,8 @@ FAILURES: dict[str, tuple[str, str, list[str]]] = {
 class Failing:
     runs: dict[str, Inner]
     ids: Inner
-    taps: list[Tap]
-    static: dict[str, str]
+    secrets: dict[str, str]
+    """Every secret the runs could have seen: value -> kind."""
     users_port: int
 
 
@@ -419,8 +420,7 @@ def _users_org(okta: OktaEmulator, tap: Tap, password: str) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Failing]:
+def _run_failing_suites(root: Path) -> dict[str, Any]:
     """The six failing runs (and the users run's test ids), all at once."""
     users, apps = OktaEmulator(), OktaEmulator()
     tls = OktaEmulator(tls=True)
@@ -429,7 +429,6 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Failing]:
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     with users, apps, tls, closed:
-        root = tmp_path_factory.mktemp("failures")
         password, app_password = random_password(), random_password()
         totp_secret = pyotp.random_base32()
         _users_org(users, taps[0], password)
@@ -503,7 +502,25 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Failing]:
                 static[user.password] = "password"
                 if user.totp_secret:
                     static[user.totp_secret] = "TOTP secret"
-        yield Failing(runs, ids, taps, static, users.port)
+        for tap in taps:
+            static.update(tap.secrets)
+        return {
+            "runs": {name: run.to_json() for name, run in runs.items()},
+            "ids": ids.to_json(),
+            "secrets": static,
+            "users_port": users.port,
+        }
+
+
+@pytest.fixture(scope="module")
+def failing(tmp_path_factory: pytest.TempPathFactory) -> Failing:
+    data = once(tmp_path_factory, "failures", _run_failing_suites)
+    return Failing(
+        runs={name: Inner.from_json(run) for name, run in data["runs"].items()},
+        ids=Inner.from_json(data["ids"]),
+        secrets=data["secrets"],
+        users_port=data["users_port"],
+    )
 
 
 _HEADER = re.compile(r"^_+ (?:ERROR at setup of )?(\S+) _+$")
@@ -574,9 +591,7 @@ def test_tests_that_need_no_okta_pass_and_no_okta_test_passes(
 
 
 def test_no_secret_in_any_output_of_the_failing_suites(failing: Failing) -> None:
-    secrets = dict(failing.static)
-    for tap in failing.taps:
-        secrets.update(tap.secrets)
+    secrets = failing.secrets
     # The sign-ins got far enough for each kind of secret to cross the wire.
     kinds = set(secrets.values())
     assert kinds >= {

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 import pyotp
 import pytest
+from filelock import FileLock
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -102,10 +103,6 @@ class Tap:
         if value and len(value) >= MIN_SECRET:
             with self._lock:
                 self.secrets.setdefault(value, kind)
-
-    def kinds(self) -> set[str]:
-        with self._lock:
-            return set(self.secrets.values())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         size = int(environ.get("CONTENT_LENGTH") or 0)
@@ -326,6 +323,13 @@ class Inner:
             result[case.get("name", "")] = outcome[kinds[0]] if kinds else "passed"
         return result
 
+    def to_json(self) -> dict[str, Any]:
+        return {"folder": str(self.folder), "ret": self.ret, "outputs": self.outputs}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Inner:
+        return cls(Path(data["folder"]), {}, {}, ret=data["ret"], outputs=dict(data["outputs"]))
+
     def cached_tokens(self) -> list[dict[str, Any]]:
         """The token sets the run's disk cache holds."""
         found = []
@@ -344,6 +348,22 @@ def run_all(inners: Iterable[Inner]) -> None:
         inner.start()
     for inner in started:
         inner.finish()
+
+
+def once(
+    factory: pytest.TempPathFactory, name: str, compute: Callable[[Path], dict[str, Any]]
+) -> dict[str, Any]:
+    """``compute(folder)`` once per outer run, even when xdist spreads a module's tests over
+    workers (they share the parent of their base temp folder); its result must be JSON."""
+    base = factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        base = base.parent
+    done = base / f"{name}.json"
+    with FileLock(str(base / f"{name}.lock"), timeout=600):
+        if not done.exists():
+            done.write_text(json.dumps(compute(base / name)))
+    result: dict[str, Any] = json.loads(done.read_text())
+    return result
 
 
 def random_password() -> str:
@@ -485,18 +505,41 @@ def test_leaks_on_purpose(okta_tokens):
 """
 
 
+EMULATED = """
+import pytest
+
+
+def test_access_token(okta_access_token):
+    assert okta_access_token
+
+
+def test_prints_the_token_set_and_the_emulator(okta_tokens, okta_emulator):
+    print(repr(okta_tokens), repr(okta_emulator))
+
+
+@pytest.mark.okta(flow=["code", "pkce", "implicit", "password"])
+def test_each_flow(okta_tokens, okta_session, okta_user):
+    assert okta_user.login
+
+
+def test_fails_holding_the_emulator(okta_emulator, okta_settings, okta_tokens, okta_session):
+    assert okta_tokens is None
+"""
+
+
 @dataclass
 class Runs:
-    okta: OktaEmulator
-    tap: Tap
-    static: dict[str, str]
+    secrets: dict[str, str]
+    """Every secret the runs could have seen: value -> kind."""
+    grants: list[str]
+    factor_verifies: int
     suite: Inner
     ids: Inner
     control: Inner
+    emulated: Inner
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+def _run_leak_suites(root: Path) -> dict[str, Any]:
     """The passing/failing suite (loud), its test ids (--collect-only -q) and the control run,
     all at once against one tapped emulator: an MFA user (signed in once), a plain user,
     offline_access, the confidential app."""
@@ -513,21 +556,49 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             "OKTA_TOTP_SECRET": totp,
             "OKTA_SCOPES": "openid profile email offline_access",
         }
-        static = {
-            password: "password",
-            totp: "TOTP secret",
-            DEMO.web_client_secret: "client secret",
-            DEMO.user_password: "password",
-        }
-        root = tmp_path_factory.mktemp("leaks")
         files = {"conftest.py": CONFTEST, "test_suite.py": PASSING_AND_FAILING}
         suite = Inner(root / "suite", files, settings)
         ids = Inner(root / "ids", files, settings, args=("--collect-only", "-q"))
         # Only one sign-in of the MFA user in all: a second within 30 s would wait for a fresh code.
         plain = {**settings, "OKTA_USERNAME": "plain@example.com"}
         control = Inner(root / "control", {"test_control.py": CONTROL}, plain)
-        run_all([suite, ids, control])
-        yield Runs(okta, tap, static, suite, ids, control)
+        # The plugin's own emulator, two xdist workers: the demo org's secrets travel to them.
+        emulated = Inner(
+            root / "emulated",
+            {"test_emulated.py": EMULATED},
+            {"OKTA_SCOPES": "openid profile email offline_access"},
+            args=(*LOUD, "--okta-emulator", "-n", "2"),
+        )
+        run_all([suite, ids, control, emulated])
+        static = {
+            password: "password",
+            totp: "TOTP secret",
+            DEMO.web_client_secret: "client secret",
+            DEMO.user_password: "password",
+        }
+        return {
+            "secrets": {**tap.secrets, **static},
+            "grants": tap.grants,
+            "factor_verifies": okta.count("factor_verify"),
+            "suite": suite.to_json(),
+            "ids": ids.to_json(),
+            "control": control.to_json(),
+            "emulated": emulated.to_json(),
+        }
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    data = once(tmp_path_factory, "leaks", _run_leak_suites)
+    return Runs(
+        secrets=data["secrets"],
+        grants=data["grants"],
+        factor_verifies=data["factor_verifies"],
+        suite=Inner.from_json(data["suite"]),
+        ids=Inner.from_json(data["ids"]),
+        control=Inner.from_json(data["control"]),
+        emulated=Inner.from_json(data["emulated"]),
+    )
 
 
 def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
@@ -538,7 +609,7 @@ def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
     )
     assert len(outcomes) == 11
     # Every kind of secret crossed the wire, so the search below had each kind to look for.
-    assert runs.tap.kinds() >= {
+    assert set(runs.secrets.values()) >= {
         "password",
         "client secret",
         "stateToken",
@@ -549,16 +620,16 @@ def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
         "ID token",
         "refresh token",
     }
-    assert "refresh_token" in runs.tap.grants
-    assert "password" in runs.tap.grants
-    assert runs.okta.count("factor_verify") >= 1
+    assert "refresh_token" in runs.grants
+    assert "password" in runs.grants
+    assert runs.factor_verifies == 1
     # What the run kept is what the tap saw: the search looks for the very tokens it held.
     cached = runs.suite.cached_tokens()
     assert cached
     for tokens in cached:
         for name in ("access_token", "id_token", "refresh_token"):
             if tokens.get(name):
-                assert tokens[name] in runs.tap.secrets
+                assert tokens[name] in runs.secrets
 
 
 def test_the_failures_show_fingerprints_not_tokens(runs: Runs) -> None:
@@ -572,7 +643,7 @@ def test_the_failures_show_fingerprints_not_tokens(runs: Runs) -> None:
 
 
 def test_no_secret_in_any_output_of_a_passing_and_failing_suite(runs: Runs) -> None:
-    secrets = {**runs.tap.secrets, **runs.static}
+    secrets = runs.secrets
     outputs = {
         **runs.suite.outputs,
         "test ids": runs.ids.outputs["stdout"],
@@ -586,7 +657,7 @@ def test_no_secret_in_any_output_of_a_passing_and_failing_suite(runs: Runs) -> N
 
 def test_the_control_run_leaks_and_the_search_finds_it(runs: Runs) -> None:
     assert runs.control.outcomes() == {"test_leaks_on_purpose": "failed"}
-    found = set(find_leaks({**runs.tap.secrets, **runs.static}, runs.control.outputs))
+    found = set(find_leaks(runs.secrets, runs.control.outputs))
     assert found >= {
         "access token in stdout",
         "access token in JUnit XML",
@@ -599,3 +670,24 @@ def test_the_control_run_leaks_and_the_search_finds_it(runs: Runs) -> None:
     # piece of another token of the same issuer: base64 of the same claims.)
     whole = {f.split(" in ")[0] for f in found if not f.endswith("(a piece)")}
     assert whole == {"access token", "password"}, found
+
+
+def test_no_secret_in_emulator_mode_under_xdist(runs: Runs) -> None:
+    # The emulator runs inside the inner run: its tokens are known from the run's token cache.
+    outcomes = runs.emulated.outcomes()
+    assert outcomes.pop("test_fails_holding_the_emulator") == "failed", runs.emulated.stdout
+    assert set(outcomes.values()) == {"passed"}, runs.emulated.stdout
+    assert "okta_emulator = " in runs.emulated.stdout  # --showlocals printed it (on a worker)
+    cached = runs.emulated.cached_tokens()
+    assert len(cached) == 4, cached  # the default variant and the code, implicit, password flows
+    secrets = {
+        DEMO.user_password: "password",
+        DEMO.web_client_secret: "client secret",
+        DEMO.service_client_secret: "client secret",
+    }
+    for tokens in cached:
+        for name in ("access_token", "id_token", "refresh_token"):
+            if tokens.get(name):
+                secrets[tokens[name]] = name.replace("_", " ")
+    assert "refresh token" in secrets.values()
+    assert find_leaks(secrets, runs.emulated.outputs) == []
