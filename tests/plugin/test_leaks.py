@@ -480,6 +480,17 @@ def test_factory(okta_token_factory):
     print(okta_token_factory(user="plain@example.com", scopes="openid email"))
 
 
+@pytest.mark.okta(user="plain@example.com", scopes="openid offline_access")
+def test_fails_inside_the_plugin_when_renewal_fails(okta_session, okta_variant, okta_clock):
+    # Two hours on, the refreshed and the new tokens look expired: the error comes up through the
+    # plugin's frames (provider, flows, tokens), whose locals --showlocals prints.
+    okta_clock.shift = 7200
+    try:
+        okta_session.get(okta_variant.issuer + "/v1/userinfo")
+    finally:
+        okta_clock.shift = 0.0
+
+
 def test_fails_on_the_token_set(okta_tokens):
     assert okta_tokens.scopes == ("nothing",)
 
@@ -604,10 +615,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
     outcomes = runs.suite.outcomes()
     failed = sorted(name for name, outcome in outcomes.items() if outcome != "passed")
-    assert failed == ["test_fails_holding_every_okta_fixture", "test_fails_on_the_token_set"], (
-        runs.suite.stdout
-    )
-    assert len(outcomes) == 11
+    assert failed == [
+        "test_fails_holding_every_okta_fixture",
+        "test_fails_inside_the_plugin_when_renewal_fails[plain@example.com-openid+offline_access]",
+        "test_fails_on_the_token_set",
+    ], runs.suite.stdout
+    assert len(outcomes) == 12
     # Every kind of secret crossed the wire, so the search below had each kind to look for.
     assert set(runs.secrets.values()) >= {
         "password",
@@ -638,6 +651,12 @@ def test_the_failures_show_fingerprints_not_tokens(runs: Runs) -> None:
     # The deliberate failures printed their locals (--showlocals) and the assertion's operands.
     assert "okta_tokens = TokenSet(access_token=<" in out
     assert "okta_settings = Settings(" in out
+    # The plugin's own frames, with their locals, holding the credentials and tokens.
+    for frame in ("pytest_okta_user/provider.py:", "pytest_okta_user/flows.py:"):
+        assert frame in out
+    assert (
+        "credentials = Credentials(password=<set>, client_secret=<set>, totp_secret=<set>)" in out
+    )
     assert "Captured stdout call" in out  # -rA showed the passing tests' output
     assert "DEBUG" in out  # and their logs
 
