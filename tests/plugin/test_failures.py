@@ -22,7 +22,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from test_leaks import Inner, Tap, find_leaks, once, random_password, run_all
+from test_leaks import Inner, Tap, find_leaks, message_of, once, random_password, run_all
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -521,27 +521,6 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> Failing:
         secrets=data["secrets"],
         users_port=data["users_port"],
     )
-
-
-_HEADER = re.compile(r"^_+ (?:ERROR at setup of )?(\S+) _+$")
-_SECTION = re.compile(r"^(_+ .* _+|=+ .* =+|-+ .* -+|- generated xml file: .*)$")
-
-
-def message_of(output: str, test: str) -> list[str]:
-    """The lines pytest printed for ``test``'s error or failure (without its captured output)."""
-    lines = output.splitlines()
-    for start, line in enumerate(lines):
-        match = _HEADER.match(line)
-        if match and match.group(1) == test:
-            block = []
-            for text in lines[start + 1 :]:
-                if _SECTION.match(text):
-                    break
-                block.append(text)
-            while block and not block[-1].strip():
-                block.pop()
-            return block
-    raise AssertionError(f"no error or failure of {test} in the output:\n{output}")
 
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))

@@ -366,6 +366,27 @@ def once(
     return result
 
 
+_HEADER = re.compile(r"^_+ (?:ERROR at setup of )?(\S+) _+$")
+_SECTION = re.compile(r"^(_+ .* _+|=+ .* =+|-+ .* -+|- generated xml file: .*)$")
+
+
+def message_of(output: str, test: str) -> list[str]:
+    """The lines pytest printed for ``test``'s error or failure (without its captured output)."""
+    lines = output.splitlines()
+    for start, line in enumerate(lines):
+        match = _HEADER.match(line)
+        if match and match.group(1) == test:
+            block = []
+            for text in lines[start + 1 :]:
+                if _SECTION.match(text):
+                    break
+                block.append(text)
+            while block and not block[-1].strip():
+                block.pop()
+            return block
+    raise AssertionError(f"no error or failure of {test} in the output:\n{output}")
+
+
 def random_password() -> str:
     return "Pw-" + pyotp.random_base32()[:16].lower() + "-9!"
 
@@ -434,6 +455,7 @@ def okta_clock():
 """
 
 PASSING_AND_FAILING = """
+import dataclasses
 import logging
 
 import pytest
@@ -480,10 +502,20 @@ def test_factory(okta_token_factory):
     print(okta_token_factory(user="plain@example.com", scopes="openid email"))
 
 
+def test_fails_inside_the_provider(okta_provider, okta_variant, okta_clock):
+    # Two hours on, new tokens look expired: the error comes up through the plugin's frames
+    # (provider, flows, tokens), whose locals --showlocals prints.
+    variant = dataclasses.replace(okta_variant, user="plain@example.com", scopes=("openid",))
+    okta_clock.shift = 7200
+    try:
+        okta_provider.get(variant)
+    finally:
+        okta_clock.shift = 0.0
+
+
 @pytest.mark.okta(user="plain@example.com", scopes="openid offline_access")
 def test_fails_inside_the_plugin_when_renewal_fails(okta_session, okta_variant, okta_clock):
-    # Two hours on, the refreshed and the new tokens look expired: the error comes up through the
-    # plugin's frames (provider, flows, tokens), whose locals --showlocals prints.
+    # Two hours on, the refreshed and the new tokens look expired.
     okta_clock.shift = 7200
     try:
         okta_session.get(okta_variant.issuer + "/v1/userinfo")
@@ -515,6 +547,11 @@ def test_leaks_on_purpose(okta_tokens):
     raise AssertionError(okta_tokens.refresh_token[3:20])
 """
 
+
+USER_FRAME = """
+def test_compares_the_token_strings(okta_access_token, okta_id_token):
+    assert okta_access_token == okta_id_token
+"""
 
 EMULATED = """
 import pytest
@@ -548,6 +585,7 @@ class Runs:
     ids: Inner
     control: Inner
     emulated: Inner
+    user_frame: Inner
 
 
 def _run_leak_suites(root: Path) -> dict[str, Any]:
@@ -580,7 +618,8 @@ def _run_leak_suites(root: Path) -> dict[str, Any]:
             {"OKTA_SCOPES": "openid profile email offline_access"},
             args=(*LOUD, "--okta-emulator", "-n", "2"),
         )
-        run_all([suite, ids, control, emulated])
+        user_frame = Inner(root / "user frame", {"test_user_frame.py": USER_FRAME}, plain)
+        run_all([suite, ids, control, emulated, user_frame])
         static = {
             password: "password",
             totp: "TOTP secret",
@@ -595,6 +634,7 @@ def _run_leak_suites(root: Path) -> dict[str, Any]:
             "ids": ids.to_json(),
             "control": control.to_json(),
             "emulated": emulated.to_json(),
+            "user frame": user_frame.to_json(),
         }
 
 
@@ -609,6 +649,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         ids=Inner.from_json(data["ids"]),
         control=Inner.from_json(data["control"]),
         emulated=Inner.from_json(data["emulated"]),
+        user_frame=Inner.from_json(data["user frame"]),
     )
 
 
@@ -618,9 +659,10 @@ def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
     assert failed == [
         "test_fails_holding_every_okta_fixture",
         "test_fails_inside_the_plugin_when_renewal_fails[plain@example.com-openid+offline_access]",
+        "test_fails_inside_the_provider",
         "test_fails_on_the_token_set",
     ], runs.suite.stdout
-    assert len(outcomes) == 12
+    assert len(outcomes) == 13
     # Every kind of secret crossed the wire, so the search below had each kind to look for.
     assert set(runs.secrets.values()) >= {
         "password",
@@ -652,11 +694,13 @@ def test_the_failures_show_fingerprints_not_tokens(runs: Runs) -> None:
     assert "okta_tokens = TokenSet(access_token=<" in out
     assert "okta_settings = Settings(" in out
     # The plugin's own frames, with their locals, holding the credentials and tokens.
+    inside = "\n".join(message_of(out, "test_fails_inside_the_provider"))
     for frame in ("pytest_okta_user/provider.py:", "pytest_okta_user/flows.py:"):
-        assert frame in out
-    assert (
-        "credentials = Credentials(password=<set>, client_secret=<set>, totp_secret=<set>)" in out
+        assert frame in inside
+    credentials = (
+        "credentials = Credentials(password=<set>, client_secret=<set>, totp_secret=<set>)"
     )
+    assert credentials in inside
     assert "Captured stdout call" in out  # -rA showed the passing tests' output
     assert "DEBUG" in out  # and their logs
 
@@ -710,3 +754,37 @@ def test_no_secret_in_emulator_mode_under_xdist(runs: Runs) -> None:
                 secrets[tokens[name]] = name.replace("_", " ")
     assert "refresh token" in secrets.values()
     assert find_leaks(secrets, runs.emulated.outputs) == []
+
+
+def test_the_test_taking_the_token_strings_failed_as_written(runs: Runs) -> None:
+    assert runs.user_frame.outcomes() == {"test_compares_the_token_strings": "failed"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fixtures.py okta_access_token/okta_id_token hand out plain str: a failing test that"
+    " takes them shows the tokens in its --showlocals, in the assertion's explanation, the -rA"
+    " summary and the JUnit XML (fix: hand out tokens.Secret, and a pytest_assertrepr_compare in"
+    " plugin.py that explains comparisons of Secrets by fingerprint)",
+)
+def test_no_token_string_in_the_output_of_a_failing_test_that_takes_it(runs: Runs) -> None:
+    assert find_leaks(runs.secrets, runs.user_frame.outputs) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fixtures.py OktaAuth.__call__ lets an OktaUserError from renewing the token escape"
+    " into the test's request: the test fails with a traceback through requests and the plugin's"
+    " frames (fixtures, provider, flows, tokens) instead of the short message (fix: catch it there"
+    " and fail the test with pytest.fail(..., pytrace=False), as the fixtures do)",
+)
+def test_a_renewal_failing_inside_a_request_fails_the_test_with_the_short_message(
+    runs: Runs,
+) -> None:
+    test = (
+        "test_fails_inside_the_plugin_when_renewal_fails[plain@example.com-openid+offline_access]"
+    )
+    text = "\n".join(message_of(runs.suite.stdout, test))
+    assert text.startswith("pytest-okta-user: The ID token"), text
+    assert "\n  fix: " in text
+    assert "pytest_okta_user/" not in text
