@@ -493,19 +493,19 @@ def test_each_browser_flow(okta_tokens, okta_id_token, okta_user):
     assert okta_user.login
 
 
-@pytest.mark.okta(flow="password", user="plain@example.com", scopes="openid email")
+@pytest.mark.okta(flow="password", user="password@example.com", scopes="openid email")
 def test_password_flow(okta_access_token, okta_user):
-    assert okta_user.login == "plain@example.com"
+    assert okta_user.login == "password@example.com"
 
 
 def test_factory(okta_token_factory):
-    print(okta_token_factory(user="plain@example.com", scopes="openid email"))
+    print(okta_token_factory(user="factory@example.com", scopes="openid email"))
 
 
 def test_fails_inside_the_provider(okta_provider, okta_variant, okta_clock):
     # Two hours on, new tokens look expired: the error comes up through the plugin's frames
     # (provider, flows, tokens), whose locals --showlocals prints.
-    variant = dataclasses.replace(okta_variant, user="plain@example.com", scopes=("openid",))
+    variant = dataclasses.replace(okta_variant, user="provider@example.com", scopes=("openid",))
     okta_clock.shift = 7200
     try:
         okta_provider.get(variant)
@@ -513,7 +513,7 @@ def test_fails_inside_the_provider(okta_provider, okta_variant, okta_clock):
         okta_clock.shift = 0.0
 
 
-@pytest.mark.okta(user="plain@example.com", scopes="openid offline_access")
+@pytest.mark.okta(user="renewal@example.com", scopes="openid offline_access")
 def test_fails_inside_the_plugin_when_renewal_fails(okta_session, okta_variant, okta_clock):
     # Two hours on, the refreshed and the new tokens look expired.
     okta_clock.shift = 7200
@@ -581,6 +581,7 @@ class Runs:
     """Every secret the runs could have seen: value -> kind."""
     grants: list[str]
     factor_verifies: int
+    rate_limited: int
     suite: Inner
     ids: Inner
     control: Inner
@@ -597,7 +598,9 @@ def _run_leak_suites(root: Path) -> dict[str, Any]:
     with okta:
         password, totp = random_password(), pyotp.random_base32()
         okta.org.add_user("mfa@example.com", password, totp_secret=totp)
-        okta.org.add_user("plain@example.com", password)
+        # One user per sign-in or two: Okta's (and the emulator's) 4 sign-ins per second and user.
+        for name in ("plain", "password", "factory", "provider", "renewal", "control", "frame"):
+            okta.org.add_user(f"{name}@example.com", password)
         settings = {
             **okta.env(),
             "OKTA_USERNAME": "mfa@example.com",
@@ -608,9 +611,13 @@ def _run_leak_suites(root: Path) -> dict[str, Any]:
         files = {"conftest.py": CONFTEST, "test_suite.py": PASSING_AND_FAILING}
         suite = Inner(root / "suite", files, settings)
         ids = Inner(root / "ids", files, settings, args=("--collect-only", "-q"))
-        # Only one sign-in of the MFA user in all: a second within 30 s would wait for a fresh code.
-        plain = {**settings, "OKTA_USERNAME": "plain@example.com"}
-        control = Inner(root / "control", {"test_control.py": CONTROL}, plain)
+        # The other runs sign in other users: a second sign-in of the MFA user within 30 s would
+        # wait for a fresh code.
+        control = Inner(
+            root / "control",
+            {"test_control.py": CONTROL},
+            {**settings, "OKTA_USERNAME": "control@example.com"},
+        )
         # The plugin's own emulator, two xdist workers: the demo org's secrets travel to them.
         emulated = Inner(
             root / "emulated",
@@ -618,7 +625,11 @@ def _run_leak_suites(root: Path) -> dict[str, Any]:
             {"OKTA_SCOPES": "openid profile email offline_access"},
             args=(*LOUD, "--okta-emulator", "-n", "2"),
         )
-        user_frame = Inner(root / "user frame", {"test_user_frame.py": USER_FRAME}, plain)
+        user_frame = Inner(
+            root / "user frame",
+            {"test_user_frame.py": USER_FRAME},
+            {**settings, "OKTA_USERNAME": "frame@example.com"},
+        )
         run_all([suite, ids, control, emulated, user_frame])
         static = {
             password: "password",
@@ -630,6 +641,7 @@ def _run_leak_suites(root: Path) -> dict[str, Any]:
             "secrets": {**tap.secrets, **static},
             "grants": tap.grants,
             "factor_verifies": okta.count("factor_verify"),
+            "rate_limited": sum(r.status == 429 for r in okta.requests),
             "suite": suite.to_json(),
             "ids": ids.to_json(),
             "control": control.to_json(),
@@ -645,6 +657,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         secrets=data["secrets"],
         grants=data["grants"],
         factor_verifies=data["factor_verifies"],
+        rate_limited=data["rate_limited"],
         suite=Inner.from_json(data["suite"]),
         ids=Inner.from_json(data["ids"]),
         control=Inner.from_json(data["control"]),
@@ -658,7 +671,7 @@ def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
     failed = sorted(name for name, outcome in outcomes.items() if outcome != "passed")
     assert failed == [
         "test_fails_holding_every_okta_fixture",
-        "test_fails_inside_the_plugin_when_renewal_fails[plain@example.com-openid+offline_access]",
+        "test_fails_inside_the_plugin_when_renewal_fails[renewal@example.com-openid+offline_access]",
         "test_fails_inside_the_provider",
         "test_fails_on_the_token_set",
     ], runs.suite.stdout
@@ -678,6 +691,7 @@ def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
     assert "refresh_token" in runs.grants
     assert "password" in runs.grants
     assert runs.factor_verifies == 1
+    assert runs.rate_limited == 0  # no sign-in waited for Okta's per-user limit
     # What the run kept is what the tap saw: the search looks for the very tokens it held.
     cached = runs.suite.cached_tokens()
     assert cached
@@ -782,7 +796,7 @@ def test_a_renewal_failing_inside_a_request_fails_the_test_with_the_short_messag
     runs: Runs,
 ) -> None:
     test = (
-        "test_fails_inside_the_plugin_when_renewal_fails[plain@example.com-openid+offline_access]"
+        "test_fails_inside_the_plugin_when_renewal_fails[renewal@example.com-openid+offline_access]"
     )
     text = "\n".join(message_of(runs.suite.stdout, test))
     assert text.startswith("pytest-okta-user: The ID token"), text
