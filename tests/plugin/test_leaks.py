@@ -9,7 +9,13 @@ each of them in stdout, stderr, the JUnit XML, the log file and the test ids: wh
 XML/JSON/URL text, across line breaks, and as any 12-character piece of a long one.
 
 The failing suites (every failure the plugin explains) are searched in ``test_failures.py``, which
-imports this machinery; here: a passing suite and a control run whose leaks must be found.
+imports this machinery. Here: a suite of passing tests and tests that fail holding the tokens (and
+inside the plugin's own frames), its test ids, the plugin's own emulator under two xdist workers,
+and a control run whose deliberate leaks must be found. The runs start together and, under xdist,
+run once per outer run (:func:`once`).
+
+Six-digit TOTP codes are not searched (they would match any number in the output, and expire in
+30 s); TOTP secrets are.
 """
 
 from __future__ import annotations
