@@ -67,6 +67,12 @@ def _fail(exc: OktaUserError) -> NoReturn:
     pytest.fail(f"pytest-okta-user: {exc}", pytrace=False)
 
 
+def _secret(token: str) -> str:
+    from .tokens import Secret
+
+    return Secret(token)
+
+
 @dataclass(frozen=True)
 class OktaUser:
     """Who signed in: the login, Okta's user id, and the profile Okta returned."""
@@ -101,7 +107,19 @@ class OktaAuth:
         self.variant = variant
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        tokens = self._get()
+        try:
+            tokens = self._get()
+        except OktaUserError as exc:
+            error = exc
+        else:
+            return self._authorize(request, tokens)
+        # A renewal refused inside a test's request: the same short message as the fixtures give,
+        # not a traceback through requests and the plugin's frames.
+        _fail(error)
+
+    def _authorize(
+        self, request: requests.PreparedRequest, tokens: TokenSet
+    ) -> requests.PreparedRequest:
         if not tokens.access_token:
             raise OktaUserError(
                 f"the {self.variant.flow} flow gave no access token for {self.variant.describe()}",
@@ -208,10 +226,11 @@ def okta_tokens(
 
 @pytest.fixture(scope="session")
 def okta_access_token(okta_tokens: TokenSet, okta_variant: Variant) -> str:
-    """The access token string."""
+    """The access token string (a ``str`` whose repr is redacted, so a failing test's output
+    and ``--showlocals`` show a fingerprint, not the token)."""
     if not okta_tokens.access_token:
         _fail(OktaUserError(f"no access token from the {okta_variant.describe()}"))
-    return okta_tokens.access_token
+    return _secret(okta_tokens.access_token)
 
 
 @pytest.fixture(scope="session")
@@ -223,7 +242,7 @@ def okta_id_token(okta_tokens: TokenSet, okta_variant: Variant) -> str:
                 f"no ID token from the {okta_variant.describe()}", "include 'openid' in the scopes"
             )
         )
-    return okta_tokens.id_token
+    return _secret(okta_tokens.id_token)
 
 
 @pytest.fixture(scope="session")

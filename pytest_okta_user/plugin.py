@@ -324,6 +324,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # ---- reporting ----------------------------------------------------------------------------------
 
 
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    """Explain a failed comparison involving a token by fingerprints.
+
+    pytest's own explanation of two strings is a diff of their text, which would print the token.
+    """
+    tokens = sys.modules.get("pytest_okta_user.tokens")
+    if tokens is None:  # no token was handed out in this process, so none can be compared
+        return None
+    secret_type = tokens.Secret
+    if not isinstance(left, secret_type) and not isinstance(right, secret_type):
+        return None
+
+    def shown(value: object) -> str:
+        if isinstance(value, str):
+            return f"<redacted {tokens.fingerprint(value)}>"
+        return type(value).__name__
+
+    return [
+        f"{shown(left)} {op} {shown(right)}",
+        "(pytest-okta-user shows tokens by fingerprint: the first 8 hex digits of their SHA-256)",
+    ]
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings: Settings | None = config.stash.get(SETTINGS_KEY, None)
     if settings is None:

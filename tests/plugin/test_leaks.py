@@ -780,24 +780,10 @@ def test_the_test_taking_the_token_strings_failed_as_written(runs: Runs) -> None
     assert runs.user_frame.outcomes() == {"test_compares_the_token_strings": "failed"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixtures.py okta_access_token/okta_id_token hand out plain str: a failing test that"
-    " takes them shows the tokens in its --showlocals, in the assertion's explanation, the -rA"
-    " summary and the JUnit XML (fix: hand out tokens.Secret, and a pytest_assertrepr_compare in"
-    " plugin.py that explains comparisons of Secrets by fingerprint)",
-)
 def test_no_token_string_in_the_output_of_a_failing_test_that_takes_it(runs: Runs) -> None:
     assert find_leaks(runs.secrets, runs.user_frame.outputs) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixtures.py OktaAuth.__call__ lets an OktaUserError from renewing the token escape"
-    " into the test's request: the test fails with a traceback through requests and the plugin's"
-    " frames (fixtures, provider, flows, tokens) instead of the short message (fix: catch it there"
-    " and fail the test with pytest.fail(..., pytrace=False), as the fixtures do)",
-)
 def test_a_renewal_failing_inside_a_request_fails_the_test_with_the_short_message(
     runs: Runs,
 ) -> None:
