@@ -300,33 +300,25 @@ def _error_from_body(
     grant_type: str | None = None,
     user: str | None = None,
 ) -> OktaUserError:
-    if "error" in body:
-        return oauth_error(
-            str(body.get("error")),
-            str(body.get("error_description") or ""),
-            status=status,
-            endpoint=endpoint,
-            flow=flow,
-            grant_type=grant_type,
-            client_id=client_id,
-            redirect_uri=redirect_uri,
-            user=user,
-        )
     code = str(body.get("errorCode") or "")
-    if code and not code.startswith("E0"):
+    if "error" in body:
+        error, description = body.get("error"), body.get("error_description")
+    elif code and not code.startswith("E0"):
         # Some OAuth endpoints answer in the /api/v1 shape with an OAuth code (okta-idx-java#500).
-        return oauth_error(
-            code,
-            str(body.get("errorSummary") or ""),
-            status=status,
-            endpoint=endpoint,
-            flow=flow,
-            grant_type=grant_type,
-            client_id=client_id,
-            redirect_uri=redirect_uri,
-            user=user,
-        )
-    return api_error(body, status=status, endpoint=endpoint, user=user)
+        error, description = code, body.get("errorSummary")
+    else:
+        return api_error(body, status=status, endpoint=endpoint, user=user)
+    return oauth_error(
+        str(error),
+        str(description or ""),
+        status=status,
+        endpoint=endpoint,
+        flow=flow,
+        grant_type=grant_type,
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        user=user,
+    )
 
 
 # --- Transport errors -----------------------------------------------------------------------------
