@@ -34,7 +34,7 @@ from .errors import (
     authorize_error_page,
     oauth_error,
 )
-from .tokens import Secret, SecretDict
+from .tokens import RedactedStr, SecretDict
 
 log = logging.getLogger("pytest_okta_user")
 
@@ -78,7 +78,7 @@ class ClientAuth:
         if self.method not in CLIENT_AUTH_METHODS:
             raise ValueError(f"client auth method must be one of {CLIENT_AUTH_METHODS}")
         if self.client_secret is not None:
-            object.__setattr__(self, "client_secret", Secret(self.client_secret))
+            object.__setattr__(self, "client_secret", RedactedStr(self.client_secret))
         if self.client_secret is None and self.method != "none":
             object.__setattr__(self, "method", "none")
 
@@ -218,7 +218,7 @@ def parse_authorize_response(
     user: str | None = None,
 ) -> AuthorizeResult:
     """What /authorize answered: the redirect's query or fragment, a form_post page, or an error."""
-    location = Secret(headers.get("Location") or headers.get("location") or "")
+    location = RedactedStr(headers.get("Location") or headers.get("location") or "")
     if location and 300 <= status < 400:
         fragment, query = _location_params(location)
         if _AUTHORIZE_KEYS & fragment.keys():
@@ -533,7 +533,7 @@ class OktaClient:
         """``POST /api/v1/authn``: the authn transaction (any status), or an error for 4xx."""
         return self._authn_call(
             f"{self.org_url}/api/v1/authn",
-            _Sealed(json={"username": username, "password": Secret(password)}),
+            _Sealed(json={"username": username, "password": RedactedStr(password)}),
             endpoint="/api/v1/authn",
             user=username,
         )
@@ -552,7 +552,9 @@ class OktaClient:
             url = f"{self.org_url}/api/v1/authn/factors/{href_or_id}/verify"
         return self._authn_call(
             url,
-            _Sealed(json={"stateToken": Secret(state_token), "passCode": Secret(passcode)}),
+            _Sealed(
+                json={"stateToken": RedactedStr(state_token), "passCode": RedactedStr(passcode)}
+            ),
             endpoint="factor verify",
         )
 
@@ -658,10 +660,10 @@ class OktaClient:
 
 
 def _token_request(form: Mapping[str, str], client_auth: ClientAuth) -> _Sealed:
-    data = {k: Secret(v) for k, v in form.items()}
+    data = {k: RedactedStr(v) for k, v in form.items()}
     if client_auth.method == "client_secret_basic":
         return _Sealed(data=data, auth=(client_auth.client_id, client_auth.client_secret))
-    data["client_id"] = Secret(client_auth.client_id)
+    data["client_id"] = RedactedStr(client_auth.client_id)
     if client_auth.method == "client_secret_post" and client_auth.client_secret:
-        data["client_secret"] = Secret(client_auth.client_secret)
+        data["client_secret"] = RedactedStr(client_auth.client_secret)
     return _Sealed(data=data)

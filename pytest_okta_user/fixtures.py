@@ -68,9 +68,9 @@ def _fail(exc: OktaUserError) -> NoReturn:
 
 
 def _secret(token: str) -> str:
-    from .tokens import Secret
+    from .tokens import RedactedStr
 
-    return Secret(token)
+    return RedactedStr(token)
 
 
 @dataclass(frozen=True)

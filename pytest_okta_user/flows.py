@@ -39,9 +39,10 @@ from .errors import (
     UnexpectedResponse,
     oauth_error,
 )
+from .settings import FLOWS
 from .tokens import (
     KeySet,
-    Secret,
+    RedactedStr,
     SecretDict,
     TokenSet,
     Variant,
@@ -53,7 +54,6 @@ from .tokens import (
 
 __all__ = ["FLOWS", "RESPONSE_MODES", "Credentials", "exchange", "pkce_pair", "refresh"]
 
-FLOWS = ("code", "pkce", "implicit", "password", "client_credentials")
 RESPONSE_MODES = {
     "code": ("query", "fragment", "form_post"),
     "pkce": ("query", "fragment", "form_post"),
@@ -74,8 +74,8 @@ class Credentials:
     def __post_init__(self) -> None:
         for name in ("password", "client_secret", "totp_secret"):
             value = getattr(self, name)
-            if value is not None and not isinstance(value, Secret):
-                object.__setattr__(self, name, Secret(value))
+            if value is not None and not isinstance(value, RedactedStr):
+                object.__setattr__(self, name, RedactedStr(value))
 
     def __repr__(self) -> str:
         def shown(value: str | None) -> str:
@@ -89,18 +89,18 @@ class Credentials:
     __str__ = __repr__
 
 
-def pkce_pair() -> tuple[Secret, str]:
+def pkce_pair() -> tuple[RedactedStr, str]:
     """A PKCE ``code_verifier`` (RFC 7636: 43-128 unreserved characters) and its S256 challenge."""
-    verifier = Secret(secrets.token_urlsafe(48))  # 64 characters
+    verifier = RedactedStr(secrets.token_urlsafe(48))  # 64 characters
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def totp_code(totp_secret: str, now: float) -> Secret:
+def totp_code(totp_secret: str, now: float) -> RedactedStr:
     """The RFC 6238 code of a base32 secret at ``now`` (pasted spaces and case are fine)."""
-    normalised = Secret("".join(totp_secret.split()).upper())
+    normalised = RedactedStr("".join(totp_secret.split()).upper())
     try:
-        return Secret(pyotp.TOTP(normalised).at(now))
+        return RedactedStr(pyotp.TOTP(normalised).at(now))
     except (ValueError, TypeError):
         pass
     raise ConfigurationError(
@@ -268,7 +268,7 @@ def _sign_in(
     *,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
-) -> tuple[Secret, dict[str, Any]]:
+) -> tuple[RedactedStr, dict[str, Any]]:
     """The sessionToken and ``_embedded.user`` of a successful primary authentication (+ TOTP)."""
     # Both checked in _check.
     assert variant.user is not None
@@ -281,7 +281,7 @@ def _sign_in(
     status = transaction.get("status")
     if status != "SUCCESS":
         raise _authn_status_error(str(status), transaction, variant.user)
-    token = Secret(transaction.get("sessionToken") or "")
+    token = RedactedStr(transaction.get("sessionToken") or "")
     if not token:
         raise UnexpectedResponse(
             "Okta's /api/v1/authn said SUCCESS without a sessionToken.",
@@ -289,7 +289,7 @@ def _sign_in(
         )
     embedded = transaction.get("_embedded")
     user = embedded.get("user") if isinstance(embedded, Mapping) else None
-    return Secret(token), dict(user) if isinstance(user, Mapping) else {}
+    return RedactedStr(token), dict(user) if isinstance(user, Mapping) else {}
 
 
 def _factors(transaction: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -335,7 +335,7 @@ def _answer_mfa(
     verify = links.get("verify") if isinstance(links, Mapping) else None
     href = verify.get("href") if isinstance(verify, Mapping) else None
     target = str(href or factor.get("id") or "")
-    state_token = Secret(str(transaction.get("stateToken") or ""))
+    state_token = RedactedStr(str(transaction.get("stateToken") or ""))
     try:
         return client.verify_factor(
             target, state_token, totp_code(credentials.totp_secret, clock())
@@ -396,7 +396,7 @@ def _browser_flow(
     client: OktaClient,
     variant: Variant,
     auth: ClientAuth,
-    session_token: Secret,
+    session_token: RedactedStr,
     user: dict[str, Any],
     *,
     clock: Callable[[], float],
@@ -424,7 +424,7 @@ def _browser_flow(
         prompt="none",
         sessionToken=session_token,
     )
-    verifier: Secret | None = None
+    verifier: RedactedStr | None = None
     if flow == "pkce":
         verifier, challenge = pkce_pair()
         params.update(code_challenge=challenge, code_challenge_method="S256")
@@ -453,7 +453,7 @@ def _browser_flow(
         return _token_set(
             client, variant, answer, started=started, clock=clock, user=user, nonce=nonce
         )
-    code = Secret(answer.get("code") or "")
+    code = RedactedStr(answer.get("code") or "")
     if not code:
         raise UnexpectedResponse(
             f"Okta's /authorize answered ({result.mode}) without a code.",
@@ -475,7 +475,7 @@ def _browser_flow(
 # Forms are built in small helpers so no caller's frame holds a bare secret in a local variable.
 
 
-def _code_form(code: Secret, redirect_uri: str, verifier: Secret | None) -> SecretDict:
+def _code_form(code: RedactedStr, redirect_uri: str, verifier: RedactedStr | None) -> SecretDict:
     form = SecretDict(grant_type="authorization_code", code=code, redirect_uri=redirect_uri)
     if verifier is not None:
         form["code_verifier"] = verifier
@@ -496,7 +496,9 @@ def _client_credentials_form(variant: Variant) -> SecretDict:
 
 
 def _refresh_form(tokens: TokenSet) -> SecretDict:
-    return SecretDict(grant_type="refresh_token", refresh_token=Secret(tokens.refresh_token or ""))
+    return SecretDict(
+        grant_type="refresh_token", refresh_token=RedactedStr(tokens.refresh_token or "")
+    )
 
 
 def _token_grant(
@@ -527,7 +529,7 @@ def _token_set(
     previous: TokenSet | None = None,
 ) -> TokenSet:
     """A TokenSet from a token answer (JSON, fragment or form_post), with its tokens verified."""
-    access_token = Secret(body.get("access_token") or "")
+    access_token = RedactedStr(body.get("access_token") or "")
     if not access_token:
         raise UnexpectedResponse(
             f"Okta answered the {variant.flow} flow without an access token.",
@@ -540,7 +542,7 @@ def _token_set(
     scope = body.get("scope")
     scopes = tuple(str(scope).split()) if scope else variant.scopes
     keys = KeySet(lambda: client.keys(endpoint(variant.issuer, "keys")))
-    id_token: Secret | None = Secret(body["id_token"]) if body.get("id_token") else None
+    id_token: RedactedStr | None = RedactedStr(body["id_token"]) if body.get("id_token") else None
     id_claims: dict[str, Any] = {}
     if id_token:
         id_claims = verify_id_token(
@@ -559,11 +561,11 @@ def _token_set(
         login = id_claims.get("preferred_username") or access_claims.get("sub") or variant.user
         uid = access_claims.get("uid") or id_claims.get("sub")
         user = {"id": uid, "profile": {"login": login}} if uid else {"profile": {"login": login}}
-    refresh_token = Secret(
+    refresh_token = RedactedStr(
         body.get("refresh_token") or (previous.refresh_token if previous else None) or ""
     )
     if previous is not None and not id_token and previous.id_token:
-        id_token, id_claims = Secret(previous.id_token), dict(previous.id_claims)
+        id_token, id_claims = RedactedStr(previous.id_token), dict(previous.id_claims)
     return TokenSet(
         access_token=str(access_token),
         token_type=str(body.get("token_type") or "Bearer"),

@@ -332,7 +332,7 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     tokens = sys.modules.get("pytest_okta_user.tokens")
     if tokens is None:  # no token was handed out in this process, so none can be compared
         return None
-    secret_type = tokens.Secret
+    secret_type = tokens.RedactedStr
     if not isinstance(left, secret_type) and not isinstance(right, secret_type):
         return None
 

@@ -19,13 +19,11 @@ from collections.abc import Callable
 
 from .cache import TokenCache, TokenCacheWarning, _finite_seconds
 from .errors import OktaUserError
+from .settings import DEFAULT_MIN_TTL
 from .tokens import TokenSet, Variant
 
 __all__ = ["DEFAULT_MIN_TTL", "ProviderStats", "ShortLivedTokenWarning", "TokenProvider"]
 
-#: Seconds of life a handed-out token has left at least: room for a slow test's requests, and far
-#: below Okta's shortest configurable access-token lifetime (5 minutes).
-DEFAULT_MIN_TTL = 60.0
 
 log = logging.getLogger(__name__)
 

@@ -61,6 +61,8 @@ SECRET_FLOWS = frozenset({"code", "client_credentials"})
 DEFAULT_SCOPES: tuple[str, ...] = ("openid", "profile", "email")
 DEFAULT_FLOW = "pkce"
 DEFAULT_AUTH_SERVER = "default"
+#: Seconds of life a handed-out token has left at least: room for a slow test's requests, and far
+#: below Okta's shortest configurable access-token lifetime (5 minutes).
 DEFAULT_MIN_TTL = 60.0
 #: How /authorize hands back its answer; unset: query for code flows, fragment for implicit.
 RESPONSE_MODES = ("query", "fragment", "form_post")

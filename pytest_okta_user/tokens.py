@@ -3,7 +3,7 @@
 `Variant` is the cache key: two requests that differ in any field never share tokens.
 `TokenSet` holds the secrets; its repr shows only a short fingerprint.
 `verify_id_token` / `verify_access_token` check tokens with PyJWT against the issuer's JWKS
-(`KeySet`), on an injected clock. `Secret` / `SecretDict` keep secrets out of reprs.
+(`KeySet`), on an injected clock. `RedactedStr` / `SecretDict` keep secrets out of reprs.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class TokenSet:
 # --- Secrets in transit ---------------------------------------------------------------------------
 
 
-class Secret(str):
+class RedactedStr(str):
     """A string that never shows itself in a repr: for secrets held in locals, so tracebacks shown
     with ``--showlocals`` (and any accidental ``%r``) print ``<redacted>`` instead of the value."""
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_okta_user.errors import CLIENT_ID, DOMAIN, TokenVerificationError
 from pytest_okta_user.tokens import (
     KeySet,
-    Secret,
+    RedactedStr,
     SecretDict,
     endpoint,
     is_org_server,
@@ -180,7 +180,7 @@ def test_not_a_jwt() -> None:
 
 
 def test_secret_types_redact_their_repr() -> None:
-    secret = Secret("hunter2-value")
+    secret = RedactedStr("hunter2-value")
     assert "hunter2" not in repr(secret)
     assert secret == "hunter2-value"
     assert f"{secret}" == "hunter2-value"
