@@ -7,19 +7,72 @@ never a URL (a request URL can carry a sessionToken).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-# Each setting by all three of its names (command line / environment / ini), as users meet them.
-DOMAIN = "--okta-domain / OKTA_DOMAIN / okta_domain"
-AUTH_SERVER = "--okta-auth-server / OKTA_AUTH_SERVER_ID / okta_auth_server"
-CLIENT_ID = "--okta-client-id / OKTA_CLIENT_ID / okta_client_id"
-REDIRECT_URI = "--okta-redirect-uri / OKTA_REDIRECT_URI / okta_redirect_uri"
-SCOPES = "--okta-scopes / OKTA_SCOPES / okta_scopes"
-FLOW = "--okta-flow / OKTA_FLOW / okta_flow"
-USER = "--okta-user / OKTA_USERNAME / okta_user"
-CLIENT_SECRET = "OKTA_CLIENT_SECRET"
-PASSWORD = "OKTA_PASSWORD"
-TOTP_SECRET = "OKTA_TOTP_SECRET"
+# ---- the settings' names: one table that settings.py, the plugin's options and every fix read ----
+
+
+@dataclass(frozen=True)
+class Names:
+    """The three names of a setting (any may be absent): used in every message about it."""
+
+    label: str
+    option: str | None
+    env: tuple[str, ...]
+    ini: str | None
+
+    def describe(self) -> str:
+        parts = []
+        if self.option:
+            parts.append(self.option)
+        if self.env:
+            parts.append(" or ".join(self.env))
+        if self.ini:
+            parts.append(self.ini)
+        return " / ".join(parts)
+
+
+NAMES: dict[str, Names] = {
+    # OKTA_ISSUER is read first: it is the more specific of the two (it also names the auth server).
+    "domain": Names(
+        "Okta org or issuer", "--okta-domain", ("OKTA_ISSUER", "OKTA_DOMAIN"), "okta_domain"
+    ),
+    "auth_server": Names(
+        "authorization server", "--okta-auth-server", ("OKTA_AUTH_SERVER_ID",), "okta_auth_server"
+    ),
+    "client_id": Names("client id", "--okta-client-id", ("OKTA_CLIENT_ID",), "okta_client_id"),
+    "client_secret": Names("client secret", None, ("OKTA_CLIENT_SECRET",), None),
+    "redirect_uri": Names(
+        "redirect URI", "--okta-redirect-uri", ("OKTA_REDIRECT_URI",), "okta_redirect_uri"
+    ),
+    "scopes": Names("scopes", "--okta-scopes", ("OKTA_SCOPES",), "okta_scopes"),
+    "flow": Names("flow", "--okta-flow", ("OKTA_FLOW",), "okta_flow"),
+    "response_mode": Names(
+        "response mode", "--okta-response-mode", ("OKTA_RESPONSE_MODE",), "okta_response_mode"
+    ),
+    "user": Names("user (login)", "--okta-user", ("OKTA_USERNAME",), "okta_user"),
+    "password": Names("password", None, ("OKTA_PASSWORD",), None),
+    "totp_secret": Names("TOTP shared secret", None, ("OKTA_TOTP_SECRET",), None),
+    "cache_dir": Names(
+        "token cache folder", "--okta-cache-dir", ("OKTA_TOKEN_CACHE_DIR",), "okta_cache_dir"
+    ),
+    "min_ttl": Names("minimum token lifetime", "--okta-min-ttl", ("OKTA_MIN_TTL",), "okta_min_ttl"),
+    "emulator": Names("emulator", "--okta-emulator", ("OKTA_EMULATOR",), "okta_emulator"),
+}
+
+
+# Each setting by all its names (command line / environment / ini), as the fixes spell them.
+DOMAIN = NAMES["domain"].describe()
+AUTH_SERVER = NAMES["auth_server"].describe()
+CLIENT_ID = NAMES["client_id"].describe()
+REDIRECT_URI = NAMES["redirect_uri"].describe()
+SCOPES = NAMES["scopes"].describe()
+FLOW = NAMES["flow"].describe()
+USER = NAMES["user"].describe()
+CLIENT_SECRET = NAMES["client_secret"].describe()
+PASSWORD = NAMES["password"].describe()
+TOTP_SECRET = NAMES["totp_secret"].describe()
 
 _GRANT_TYPE_UI = "Okta admin: Applications > your app > General > Edit > Grant type"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from .errors import NAMES, ConfigurationError, Names
 
 if TYPE_CHECKING:
     from .tokens import Variant
@@ -95,55 +95,6 @@ class Secret:
     def __reduce__(self) -> str | tuple[object, ...]:
         # Pickling would write the value somewhere we do not control (a cache, a worker's log).
         raise TypeError("a Secret is not picklable; pass secret.reveal() deliberately")
-
-
-@dataclass(frozen=True)
-class Names:
-    """The three names of a setting (any may be absent): used in every message about it."""
-
-    label: str
-    option: str | None
-    env: tuple[str, ...]
-    ini: str | None
-
-    def describe(self) -> str:
-        parts = []
-        if self.option:
-            parts.append(self.option)
-        if self.env:
-            parts.append(" or ".join(self.env))
-        if self.ini:
-            parts.append(self.ini)
-        return " / ".join(parts)
-
-
-NAMES: dict[str, Names] = {
-    # OKTA_ISSUER is read first: it is the more specific of the two (it also names the auth server).
-    "domain": Names(
-        "Okta org or issuer", "--okta-domain", ("OKTA_ISSUER", "OKTA_DOMAIN"), "okta_domain"
-    ),
-    "auth_server": Names(
-        "authorization server", "--okta-auth-server", ("OKTA_AUTH_SERVER_ID",), "okta_auth_server"
-    ),
-    "client_id": Names("client id", "--okta-client-id", ("OKTA_CLIENT_ID",), "okta_client_id"),
-    "client_secret": Names("client secret", None, ("OKTA_CLIENT_SECRET",), None),
-    "redirect_uri": Names(
-        "redirect URI", "--okta-redirect-uri", ("OKTA_REDIRECT_URI",), "okta_redirect_uri"
-    ),
-    "scopes": Names("scopes", "--okta-scopes", ("OKTA_SCOPES",), "okta_scopes"),
-    "flow": Names("flow", "--okta-flow", ("OKTA_FLOW",), "okta_flow"),
-    "response_mode": Names(
-        "response mode", "--okta-response-mode", ("OKTA_RESPONSE_MODE",), "okta_response_mode"
-    ),
-    "user": Names("user (login)", "--okta-user", ("OKTA_USERNAME",), "okta_user"),
-    "password": Names("password", None, ("OKTA_PASSWORD",), None),
-    "totp_secret": Names("TOTP shared secret", None, ("OKTA_TOTP_SECRET",), None),
-    "cache_dir": Names(
-        "token cache folder", "--okta-cache-dir", ("OKTA_TOKEN_CACHE_DIR",), "okta_cache_dir"
-    ),
-    "min_ttl": Names("minimum token lifetime", "--okta-min-ttl", ("OKTA_MIN_TTL",), "okta_min_ttl"),
-    "emulator": Names("emulator", "--okta-emulator", ("OKTA_EMULATOR",), "okta_emulator"),
-}
 
 
 class SettingError(ConfigurationError):

@@ -350,7 +350,8 @@ FAILURES: dict[str, tuple[str, str, list[str]]] = {
         "test_connection_refused",
         [
             "Could not connect to 127.0.0.1:",
-            "fix: check --okta-domain / OKTA_DOMAIN / okta_domain, the network and the proxy",
+            "fix: check --okta-domain / OKTA_ISSUER or OKTA_DOMAIN / okta_domain, the network"
+            " and the proxy",
         ],
     ),
     "timeout": (
