@@ -23,6 +23,8 @@ import urllib3.exceptions as u3
 from . import __version__
 from .errors import (
     DOMAIN,
+    RATE_LIMIT_WAIT,
+    TIMEOUT,
     ConnectionFailed,
     LoginRequired,
     OktaUserError,
@@ -353,7 +355,9 @@ def _transport_error(
     if isinstance(exc, requests.Timeout):
         return RequestTimeout(
             f"No answer from {host} for {path} within {timeout:g} s.",
-            f"check the network, the proxy (HTTPS_PROXY / NO_PROXY) and {DOMAIN}.",
+            f"check the network, the proxy (HTTPS_PROXY / NO_PROXY) and {DOMAIN}; if Okta or the"
+            f" proxy is only slow, raise {TIMEOUT} (calling the flows from a script:"
+            " HttpOptions.timeout).",
         )
     if isinstance(exc, requests.ConnectionError):
         cause = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -501,7 +505,8 @@ class OktaClient:
             f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s,"
             f" beyond the {self.http.max_rate_limit_wait:g} s we wait.",
             "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
-            " tokens (calling the flows from a script: raise HttpOptions.max_rate_limit_wait).",
+            f" tokens, or wait longer: raise {RATE_LIMIT_WAIT} (calling the flows from a script:"
+            " HttpOptions.max_rate_limit_wait).",
             code=code or None,
             status=429,
         )

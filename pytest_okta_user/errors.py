@@ -59,6 +59,15 @@ NAMES: dict[str, Names] = {
     ),
     "min_ttl": Names("minimum token lifetime", "--okta-min-ttl", ("OKTA_MIN_TTL",), "okta_min_ttl"),
     "emulator": Names("emulator", "--okta-emulator", ("OKTA_EMULATOR",), "okta_emulator"),
+    # How the client talks to Okta (client.HttpOptions).
+    "timeout": Names("request timeout", "--okta-timeout", ("OKTA_TIMEOUT",), "okta_timeout"),
+    "retries": Names("retries", "--okta-retries", ("OKTA_RETRIES",), "okta_retries"),
+    "rate_limit_wait": Names(
+        "rate-limit wait",
+        "--okta-rate-limit-wait",
+        ("OKTA_RATE_LIMIT_WAIT",),
+        "okta_rate_limit_wait",
+    ),
 }
 
 
@@ -73,6 +82,8 @@ USER = NAMES["user"].describe()
 CLIENT_SECRET = NAMES["client_secret"].describe()
 PASSWORD = NAMES["password"].describe()
 TOTP_SECRET = NAMES["totp_secret"].describe()
+TIMEOUT = NAMES["timeout"].describe()
+RATE_LIMIT_WAIT = NAMES["rate_limit_wait"].describe()
 
 _GRANT_TYPE_UI = "Okta admin: Applications > your app > General > Edit > Grant type"
 

@@ -163,9 +163,16 @@ def okta_provider(
     """The run's token provider (memory, then the disk cache, then refresh, then sign-in)."""
     from . import flows
     from .cache import TokenCache
+    from .client import HttpOptions
     from .provider import TokenProvider
 
     s = okta_settings
+    # No ca_bundle: requests then keeps reading REQUESTS_CA_BUNDLE, as the README tells users to.
+    http = HttpOptions(
+        timeout=s.timeout.value,
+        retries=s.retries.value,
+        max_rate_limit_wait=s.rate_limit_wait.value,
+    )
     credentials = flows.Credentials(
         password=s.password.value.reveal() if s.password.value else None,
         client_secret=s.client_secret.value.reveal() if s.client_secret.value else None,
@@ -174,9 +181,9 @@ def okta_provider(
     folder = s.cache_dir.value
     provider = TokenProvider(
         exchange=lambda v: flows.exchange(
-            v, credentials, clock=okta_clock, response_mode=s.response_mode.value
+            v, credentials, http=http, clock=okta_clock, response_mode=s.response_mode.value
         ),
-        refresh=lambda v, t: flows.refresh(v, t, credentials, clock=okta_clock),
+        refresh=lambda v, t: flows.refresh(v, t, credentials, http=http, clock=okta_clock),
         cache=None if s.no_cache or folder is None else TokenCache(folder),
         min_ttl=s.min_ttl.value,
         clock=okta_clock,

@@ -75,6 +75,11 @@ _VALUE_OPTIONS = {
     "user": "Login of the user to sign in as; asks for the password when OKTA_PASSWORD is unset",
     "cache_dir": "Token cache folder (default: okta-user under pytest's cache dir)",
     "min_ttl": "Seconds of life a handed-out token has left at least (default: 60)",
+    "timeout": "Seconds to wait for Okta to connect and to answer each request (default: 10)",
+    "retries": "Retries after a connection error or a 5xx, where a retry is safe: 0 to 10"
+    " (default: 2)",
+    "rate_limit_wait": "Longest wait in seconds for Okta's rate limit to reset (429); 0: fail at"
+    " once (default: 30)",
 }
 
 

@@ -8,6 +8,7 @@ this module can be used (and tested) from a plain script. Secrets are read only 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import tempfile
@@ -26,8 +27,12 @@ if TYPE_CHECKING:
 __all__ = [
     "BROWSER_FLOWS",
     "DEFAULT_MIN_TTL",
+    "DEFAULT_RATE_LIMIT_WAIT",
+    "DEFAULT_RETRIES",
     "DEFAULT_SCOPES",
+    "DEFAULT_TIMEOUT",
     "FLOWS",
+    "MAX_RETRIES",
     "NAMES",
     "MarkerError",
     "MissingSettingsError",
@@ -43,7 +48,10 @@ __all__ = [
     "normalise_domain",
     "parse_flow",
     "parse_min_ttl",
+    "parse_rate_limit_wait",
+    "parse_retries",
     "parse_scopes",
+    "parse_timeout",
     "resolve",
     "resolve_emulator_flag",
 ]
@@ -64,6 +72,16 @@ DEFAULT_AUTH_SERVER = "default"
 #: Seconds of life a handed-out token has left at least: room for a slow test's requests, and far
 #: below Okta's shortest configurable access-token lifetime (5 minutes).
 DEFAULT_MIN_TTL = 60.0
+# The transport's defaults: the same as client.HttpOptions' (not imported from there: client.py
+# imports requests, which every pytest run would then pay for at start-up).
+#: Seconds for connecting and for each read.
+DEFAULT_TIMEOUT = 10.0
+#: Extra attempts after a connection error or a 5xx, where repeating the request is safe.
+DEFAULT_RETRIES = 2
+#: More retries than this only hide an outage: with the doubling backoff, 10 already wait ~8 min.
+MAX_RETRIES = 10
+#: Longest total wait, in seconds, for a rate-limit window to reset (429); 0: never wait.
+DEFAULT_RATE_LIMIT_WAIT = 30.0
 #: How /authorize hands back its answer; unset: query for code flows, fragment for implicit.
 RESPONSE_MODES = ("query", "fragment", "form_post")
 
@@ -154,6 +172,10 @@ class Settings:
     cache_dir: Value[Path | None]
     min_ttl: Value[float]
     emulator: Value[bool]
+    # Defaults here, so that a Settings built by hand (a script, a test) needs no transport values.
+    timeout: Value[float] = Value(DEFAULT_TIMEOUT, "default")
+    retries: Value[int] = Value(DEFAULT_RETRIES, "default")
+    rate_limit_wait: Value[float] = Value(DEFAULT_RATE_LIMIT_WAIT, "default")
     no_cache: bool = False
     clear_cache: bool = False
     instance: str = ""
@@ -232,9 +254,12 @@ class Settings:
             f" scopes: {shown(self.scopes, ' '.join(self.scopes.value))},"
             f" min TTL: {shown(self.min_ttl, f'{self.min_ttl.value:g}s')}",
             f"okta token cache: {cache}",
+            f"okta transport: timeout {shown(self.timeout, f'{self.timeout.value:g}s')},"
+            f" retries {shown(self.retries)},"
+            f" rate-limit wait {shown(self.rate_limit_wait, f'{self.rate_limit_wait.value:g}s')}",
         ]
         if self.response_mode.value is not None:
-            lines.insert(-1, f"okta response mode: {shown(self.response_mode)}")
+            lines.insert(-2, f"okta response mode: {shown(self.response_mode)}")
         if self.redirect_uri.value is not None:
             lines.insert(2, f"okta redirect URI: {shown(self.redirect_uri)}")
         return lines
@@ -465,6 +490,56 @@ def parse_min_ttl(raw: str, source: str) -> float:
     return seconds
 
 
+def _seconds(raw: str) -> float | None:
+    """A number of seconds, optionally with an ``s`` (``30``, ``0.5``, ``30s``); None if not one."""
+    value = raw.strip()
+    text = value[:-1] if value.endswith("s") else value
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    # NaN and infinity parse as floats, but neither is a time to wait (nor to give up after).
+    return seconds if math.isfinite(seconds) else None
+
+
+def parse_timeout(raw: str, source: str) -> float:
+    seconds = _seconds(raw)
+    # 0 would mean "no timeout" to requests: a hung proxy would then hang the whole run.
+    if seconds is None or seconds <= 0:
+        raise SettingError(
+            "timeout",
+            source,
+            f"{raw.strip()!r} is not a number of seconds above 0",
+            f"use e.g. {DEFAULT_TIMEOUT:g}",
+        )
+    return seconds
+
+
+def parse_retries(raw: str, source: str) -> int:
+    value = raw.strip()
+    # Digits only: int() would also take "+2", "1_0" and non-ASCII digits.
+    if not re.fullmatch(r"[0-9]{1,3}", value) or int(value) > MAX_RETRIES:
+        raise SettingError(
+            "retries",
+            source,
+            f"{value!r} is not a whole number from 0 to {MAX_RETRIES}",
+            f"use e.g. {DEFAULT_RETRIES} (0: no retries)",
+        )
+    return int(value)
+
+
+def parse_rate_limit_wait(raw: str, source: str) -> float:
+    seconds = _seconds(raw)
+    if seconds is None or seconds < 0:
+        raise SettingError(
+            "rate_limit_wait",
+            source,
+            f"{raw.strip()!r} is not a number of seconds (0 or more)",
+            f"use e.g. {DEFAULT_RATE_LIMIT_WAIT:g} (0: never wait, fail at once)",
+        )
+    return seconds
+
+
 def _parse_bool(setting: str, raw: _Raw) -> bool:
     value = raw.value.strip().lower()
     if value in _TRUE:
@@ -656,6 +731,14 @@ def resolve(
         sources, "response_mode", lambda r: parse_response_mode(r.value, r.source), None, "not set"
     )
     min_ttl = _read(sources, "min_ttl", lambda r: parse_min_ttl(r.value, r.source), DEFAULT_MIN_TTL)
+    timeout = _read(sources, "timeout", lambda r: parse_timeout(r.value, r.source), DEFAULT_TIMEOUT)
+    retries = _read(sources, "retries", lambda r: parse_retries(r.value, r.source), DEFAULT_RETRIES)
+    rate_limit_wait = _read(
+        sources,
+        "rate_limit_wait",
+        lambda r: parse_rate_limit_wait(r.value, r.source),
+        DEFAULT_RATE_LIMIT_WAIT,
+    )
 
     no_cache = bool(cli.get("no_cache"))
     raw = sources.raw("cache_dir")
@@ -684,6 +767,9 @@ def resolve(
         cache_dir=cache_dir,
         min_ttl=min_ttl,
         emulator=emulator,
+        timeout=timeout,
+        retries=retries,
+        rate_limit_wait=rate_limit_wait,
         no_cache=no_cache,
         clear_cache=bool(cli.get("clear_cache")),
         instance=instance,

@@ -30,6 +30,9 @@ def values(level: str, folder: Path) -> dict[str, str]:
         "user": f"{level}@example.com",
         "cache_dir": str(folder / f"cache-{level}"),
         "min_ttl": {"cli": "11", "env": "22", "ini": "33"}[level],
+        "timeout": {"cli": "1.5", "env": "2.5", "ini": "3.5"}[level],
+        "retries": {"cli": "0", "env": "1", "ini": "3"}[level],
+        "rate_limit_wait": {"cli": "0", "env": "5", "ini": "7"}[level],
     }
 
 
@@ -44,6 +47,9 @@ ENV_NAMES = {
     "user": "OKTA_USERNAME",
     "cache_dir": "OKTA_TOKEN_CACHE_DIR",
     "min_ttl": "OKTA_MIN_TTL",
+    "timeout": "OKTA_TIMEOUT",
+    "retries": "OKTA_RETRIES",
+    "rate_limit_wait": "OKTA_RATE_LIMIT_WAIT",
 }
 
 
@@ -66,6 +72,9 @@ def expected_header(level: str, folder: Path) -> list[str]:
         f" min TTL: {v['min_ttl']}s ({src('min_ttl')})",
         f"okta response mode: {v['response_mode']} ({src('response_mode')})",
         f"okta token cache: {v['cache_dir']} ({src('cache_dir')})",
+        f"okta transport: timeout {v['timeout']}s ({src('timeout')}),"
+        f" retries {v['retries']} ({src('retries')}),"
+        f" rate-limit wait {v['rate_limit_wait']}s ({src('rate_limit_wait')})",
     ]
 
 
@@ -109,6 +118,8 @@ def test_defaults_are_shown_as_defaults(pytester: pytest.Pytester, run_inner: Ru
             " min TTL: 60s (default)",
             # Without the cache provider: the same place, made by hand.
             f"okta token cache: {pytester.path}/.pytest_cache/d/okta-user (default, *)",
+            "okta transport: timeout 10s (default), retries 2 (default),"
+            " rate-limit wait 30s (default)",
         ],
         consecutive=True,
     )

@@ -52,6 +52,9 @@ PRECEDENCE = {
     "response_mode": ("response_mode", "form_post", "fragment", "query", None),
     "user": ("user", "cli@x.org", "env@x.org", "ini@x.org", None),
     "min_ttl": ("min_ttl", "1", "2", "3", 60.0),
+    "timeout": ("timeout", "0.5", "2", "3s", 10.0),
+    "retries": ("retries", "0", "1", "3", 2),
+    "rate_limit_wait": ("rate_limit_wait", "0", "5", "7s", 30.0),
 }
 
 
@@ -60,8 +63,10 @@ def _parsed(setting: str, raw: str) -> object:
         return f"https://{raw}"
     if setting == "scopes":
         return tuple(raw.split())
-    if setting == "min_ttl":
-        return float(raw)
+    if setting in ("min_ttl", "timeout", "rate_limit_wait"):
+        return float(raw.removesuffix("s"))
+    if setting == "retries":
+        return int(raw)
     return raw
 
 
@@ -199,6 +204,20 @@ def test_admin_domain_error_names_the_org_domain() -> None:
         ("min_ttl", "env", "soon", "not a number of seconds"),
         ("min_ttl", "cli", "-5", "not a number of seconds"),
         ("emulator", "env", "maybe", "not a yes/no value"),
+        ("timeout", "cli", "0", "'0' is not a number of seconds above 0"),
+        ("timeout", "env", "-1", "is not a number of seconds above 0"),
+        ("timeout", "ini", "inf", "is not a number of seconds above 0"),
+        ("timeout", "env", "nan", "is not a number of seconds above 0"),
+        ("timeout", "env", "ten", "is not a number of seconds above 0"),
+        ("retries", "env", "11", "'11' is not a whole number from 0 to 10"),
+        ("retries", "cli", "-1", "is not a whole number from 0 to 10"),
+        ("retries", "ini", "2.5", "is not a whole number from 0 to 10"),
+        ("retries", "env", "+2", "is not a whole number from 0 to 10"),
+        ("retries", "env", "1_0", "is not a whole number from 0 to 10"),
+        ("retries", "env", "", "is not a whole number from 0 to 10"),
+        ("rate_limit_wait", "env", "-1", "'-1' is not a number of seconds (0 or more)"),
+        ("rate_limit_wait", "cli", "inf", "is not a number of seconds (0 or more)"),
+        ("rate_limit_wait", "ini", "a minute", "is not a number of seconds (0 or more)"),
     ],
 )
 def test_bad_values_name_the_setting_and_where_it_came_from(
@@ -225,6 +244,46 @@ def test_bad_values_name_the_setting_and_where_it_came_from(
 
 def test_min_ttl_accepts_seconds_with_a_unit() -> None:
     assert run(env={"OKTA_MIN_TTL": "300s"}).min_ttl.value == 300.0
+
+
+@pytest.mark.parametrize(
+    ("setting", "raw", "value"),
+    [
+        ("timeout", "0.3", 0.3),
+        ("timeout", " 60s ", 60.0),
+        ("retries", "0", 0),
+        ("retries", " 10 ", 10),
+        ("rate_limit_wait", "0", 0.0),
+        ("rate_limit_wait", "120s", 120.0),
+    ],
+)
+def test_transport_settings_take_their_bounds_and_seconds_with_a_unit(
+    setting: str, raw: str, value: float
+) -> None:
+    got = getattr(run(env={NAMES[setting].env[0]: raw}), setting)
+    assert got.value == value
+    assert type(got.value) is type(value)
+
+
+def test_bad_transport_values_say_what_to_use() -> None:
+    with pytest.raises(SettingError) as info:
+        run(cli={"rate_limit_wait": "-5"})
+    assert str(info.value) == (
+        "rate-limit wait (from command line --okta-rate-limit-wait): '-5' is not a number of"
+        " seconds (0 or more); fix: use e.g. 30 (0: never wait, fail at once)"
+    )
+    with pytest.raises(SettingError) as info:
+        run(ini={"okta_retries": "many"}, ini_path=Path("/p/tox.ini"))
+    assert str(info.value) == (
+        "retries (from ini okta_retries in tox.ini): 'many' is not a whole number from 0 to 10;"
+        " fix: use e.g. 2 (0: no retries)"
+    )
+    with pytest.raises(SettingError) as info:
+        run(env={"OKTA_TIMEOUT": "0"})
+    assert str(info.value) == (
+        "request timeout (from env OKTA_TIMEOUT): '0' is not a number of seconds above 0;"
+        " fix: use e.g. 10"
+    )
 
 
 def test_emulator_flag_from_env_and_ini() -> None:
