@@ -22,21 +22,13 @@ from typing import Any
 
 import pyotp
 import pytest
-from test_leaks import Inner, Tap, find_leaks, message_of, once, random_password, run_all
+from test_leaks import LOUD, Inner, Tap, find_leaks, message_of, once, random_password, run_all
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
-#: The plugin has no setting for the HTTP timeout (10 s, HttpOptions' default): the inner conftest
-#: of the users run shortens it, so that the emulator's delayed answer times out quickly.
+#: The users run's --okta-timeout (the default is 10 s): short, so that the emulator's delayed
+#: answer times out quickly; long enough for every other request of that run.
 TIMEOUT = 2.0
-
-USERS_CONFTEST = f"""
-import functools
-
-from pytest_okta_user import client
-
-client.HttpOptions = functools.partial(client.HttpOptions, timeout={TIMEOUT})
-"""
 
 # One test per failure, each with its own user or flow, so each is its own sign-in.
 USERS_SUITE = """
@@ -328,7 +320,11 @@ FAILURES: dict[str, tuple[str, str, list[str]]] = {
     "rate limited": (
         "users",
         "test_rate_limited[busy@example.com]",
-        ["Okta's rate limit at /api/v1/authn (HTTP 429, E0000047)", "keep the token cache on"],
+        [
+            "Okta's rate limit at /api/v1/authn (HTTP 429, E0000047)",
+            "keep the token cache on",
+            "raise --okta-rate-limit-wait / OKTA_RATE_LIMIT_WAIT / okta_rate_limit_wait",
+        ],
     ),
     "a non-JSON answer (HTML from a captive portal)": (
         "users",
@@ -360,6 +356,7 @@ FAILURES: dict[str, tuple[str, str, list[str]]] = {
         [
             f"No answer from 127.0.0.1:PORT for /api/v1/authn within {TIMEOUT:g} s",
             "fix: check the network, the proxy (HTTPS_PROXY / NO_PROXY) and --okta-domain",
+            "raise --okta-timeout / OKTA_TIMEOUT / okta_timeout",
         ],
     ),
 }
@@ -472,9 +469,14 @@ def _run_failing_suites(root: Path) -> dict[str, Any]:
             "OKTA_DOMAIN": f"http://127.0.0.1:{closed.getsockname()[1]}",
         }
 
-        users_files = {"conftest.py": USERS_CONFTEST, "test_users.py": USERS_SUITE}
+        users_files = {"test_users.py": USERS_SUITE}
         runs = {
-            "users": Inner(root / "users", users_files, users_settings),
+            "users": Inner(
+                root / "users",
+                users_files,
+                users_settings,
+                args=(*LOUD, f"--okta-timeout={TIMEOUT:g}"),
+            ),
             "app": Inner(root / "app", {"test_app.py": APP_SUITE}, app_settings),
             "unknown client": Inner(
                 root / "unknown", {"test_unknown.py": UNKNOWN_CLIENT_SUITE}, unknown_settings
