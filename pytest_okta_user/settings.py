@@ -232,6 +232,12 @@ class Settings:
         def secret(v: Value[Secret | None]) -> str:
             return shown(v, "set")
 
+        if all(v.value is None for v in (self.org_url, self.client_id, self.user)):
+            # A project with the plugin installed but no Okta in use: one line, not seven.
+            return [
+                f"okta: not configured (set {NAMES['domain'].describe()} and the rest, or run"
+                f" with {NAMES['emulator'].option})"
+            ]
         issuer = shown(self.org_url, self.issuer)
         if self.org_url.value is not None and self.auth_server.source != self.org_url.source:
             server = self.auth_server

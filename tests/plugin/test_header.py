@@ -107,13 +107,26 @@ def test_each_setting_comes_from_the_highest_level_that_sets_it(
         assert secret not in output
 
 
+def test_an_unconfigured_project_gets_one_header_line(
+    pytester: pytest.Pytester, run_inner: RunInner
+) -> None:
+    result = run_inner("--collect-only")
+    okta_lines = [line for line in result.stdout.lines if line.startswith("okta")]
+    assert okta_lines == [
+        "okta: not configured (set --okta-domain / OKTA_ISSUER or OKTA_DOMAIN / okta_domain and"
+        " the rest, or run with --okta-emulator)"
+    ]
+
+
 def test_defaults_are_shown_as_defaults(pytester: pytest.Pytester, run_inner: RunInner) -> None:
-    result = run_inner("--collect-only", "-p", "no:cacheprovider")
+    # One setting makes the project an Okta one: every other line then shows its default.
+    result = run_inner("--collect-only", "-p", "no:cacheprovider", "--okta-user=a@example.com")
     result.stdout.fnmatch_lines(
         [
             "okta issuer: not set",
             "okta client: not set, client secret not set",
-            "okta user: not set, password not set, TOTP secret not set",
+            "okta user: a@example.com (from command line --okta-user), password not set,"
+            " TOTP secret not set",
             "okta flow: pkce (default), scopes: openid profile email (default),"
             " min TTL: 60s (default)",
             # Without the cache provider: the same place, made by hand.

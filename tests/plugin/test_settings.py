@@ -413,7 +413,10 @@ def test_a_read_only_cache_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_no_cache_ignores_the_folder_and_default() -> None:
-    s = run(cli={"no_cache": True}, default_cache_dir=lambda: pytest.fail("not asked"))
+    s = run(
+        cli={"no_cache": True, "user": "a@example.com"},
+        default_cache_dir=lambda: pytest.fail("not asked"),
+    )
     assert s.cache_dir.value is None
     assert "off (--okta-no-cache)" in "\n".join(s.header_lines())
 
