@@ -830,6 +830,11 @@ class Org:
         issuer = self.issuer(base_url, server)
         access_token = ""
         lifetime = server.access_token_lifetime
+        refreshing = want_refresh and user is not None
+        if refreshing and family is None:
+            # The family exists before the access token: reuse detection revokes every access
+            # token issued since the user authenticated, the first one included (facts 3.5).
+            family = opaque_token(12)
         if want_access:
             jti = "AT." + opaque_token(32)
             claims: dict[str, Any] = {
@@ -862,7 +867,7 @@ class Org:
                 issuer, server, app, user, scopes, auth_time, amr, nonce, access_token, code, now
             )
         refresh_token = None
-        if want_refresh and user is not None:
+        if refreshing and user is not None:
             refresh_token = self.issue_refresh_token(
                 server, app, user, scopes, auth_time or now, amr or ["pwd"], family
             )

@@ -304,7 +304,8 @@ class TestRefresh:
         self, okta: OktaEmulator, client: Client
     ) -> None:
         spa = {"client_id": DEMO.spa_client_id, "redirect_uri": DEMO.spa_redirect_uri}
-        first = self.offline(client, **spa)["refresh_token"]
+        issued = self.offline(client, **spa)
+        first = issued["refresh_token"]
         rotated = self.spa_refresh(client, first)
         assert rotated.status_code == 200, rotated.text
         second = rotated.json()["refresh_token"]
@@ -316,11 +317,14 @@ class TestRefresh:
         assert_oauth_error(reuse, 400, "invalid_grant", "The refresh token is invalid or expired.")
         # Reuse detection revokes the family: the newest token and its access tokens too.
         assert self.spa_refresh(client, second).status_code == 400
-        introspect = client.http.post(
-            f"{okta.issuer}/v1/introspect",
-            data={"token": rotated.json()["access_token"], "client_id": DEMO.spa_client_id},
-        )
-        assert introspect.json() == {"active": False}
+        # "All access tokens issued since the user authenticated" (facts 3.5): the one that came
+        # with the first refresh token from the code exchange as well as the refreshed one.
+        for access_token in (issued["access_token"], rotated.json()["access_token"]):
+            introspect = client.http.post(
+                f"{okta.issuer}/v1/introspect",
+                data={"token": access_token, "client_id": DEMO.spa_client_id},
+            )
+            assert introspect.json() == {"active": False}
 
     def test_refresh_needs_offline_access_granted(self, client: Client) -> None:
         tokens = client.tokens(scope="openid")
@@ -348,6 +352,29 @@ class TestPassword:
         )
         assert response.status_code == 200, response.text
         assert {"access_token", "id_token", "refresh_token"} <= set(response.json())
+
+    def test_reuse_detection_revokes_the_access_token_of_the_password_grant(
+        self, okta: OktaEmulator, client: Client
+    ) -> None:
+        web = okta.org.app(DEMO.web_client_id)
+        assert web is not None
+        web.refresh_rotation, web.refresh_leeway = "ROTATE", 0
+        first = client.token(
+            grant_type="password",
+            username=DEMO.user_login,
+            password=DEMO.user_password,
+            scope="openid offline_access",
+        ).json()
+        rotated = client.token(grant_type="refresh_token", refresh_token=first["refresh_token"])
+        assert rotated.status_code == 200, rotated.text
+        okta.clock.advance(1)
+        replay = client.token(grant_type="refresh_token", refresh_token=first["refresh_token"])
+        assert replay.status_code == 400
+        for access_token in (first["access_token"], rotated.json()["access_token"]):
+            answer = client.http.post(
+                f"{okta.issuer}/v1/introspect", data={"token": access_token}, auth=WEB
+            )
+            assert answer.json() == {"active": False}
 
     def test_bad_password(self, client: Client) -> None:
         response = client.token(
