@@ -552,6 +552,9 @@ def _token_set(
             keys=keys,
             clock=clock,
             nonce=nonce,
+            # The ID token must name the access token it came with (at_hash). The client never asks
+            # for a hybrid answer (code with an ID token), so there is no c_hash to check here.
+            access_token=access_token,
         )
     access_claims = verify_access_token(
         access_token, issuer=variant.issuer.rstrip("/"), keys=keys, clock=clock

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -343,9 +345,15 @@ def verify_id_token(
     keys: KeySet,
     clock: Callable[[], float],
     nonce: str | None = None,
+    access_token: str | None = None,
+    code: str | None = None,
     leeway: float = LEEWAY,
 ) -> dict[str, Any]:
-    """The ID token's claims, after checking signature (JWKS), iss, aud, exp and nonce."""
+    """The ID token's claims, after checking signature (JWKS), iss, aud, exp and nonce.
+
+    ``access_token`` / ``code``: what came with the ID token in the same answer; when the token
+    carries ``at_hash`` / ``c_hash`` (facts 4.2), they must be the hashes of these.
+    """
     claims = _verify(
         token,
         kind="ID token",
@@ -362,7 +370,43 @@ def verify_id_token(
             "its nonce is not the one we sent",
             "the answer belongs to another sign-in (a replay or a caching proxy); run again.",
         )
+    check_token_hashes(claims, issuer=issuer, access_token=access_token, code=code)
     return claims
+
+
+def half_hash(value: str) -> str:
+    """OIDC ``at_hash`` / ``c_hash`` for RS256: base64url (unpadded) of the left half of the
+    SHA-256 of the value's ASCII octets."""
+    digest = hashlib.sha256(value.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+
+
+def check_token_hashes(
+    id_claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    access_token: str | None = None,
+    code: str | None = None,
+) -> None:
+    """Refuse an ID token whose ``at_hash`` / ``c_hash`` names another access token / code.
+
+    Each hash is checked when the ID token carries it and the value it covers came with it; an ID
+    token without the claim is not refused (Okta sets them only alongside those values).
+    """
+    for claim, value, what in (
+        ("at_hash", access_token, "access token"),
+        ("c_hash", code, "authorization code"),
+    ):
+        expected = id_claims.get(claim)
+        if expected is None or not value:
+            continue
+        if not hmac.compare_digest(str(expected).encode(), half_hash(value).encode()):
+            raise TokenVerificationError(
+                f"The ID token from {issuer} does not belong to the {what} that came with it"
+                f" (its {claim} names another one).",
+                "the answer was altered or mixed with another sign-in's (a proxy or a mix-up);"
+                f" check that {DOMAIN} reaches Okta itself, then run again.",
+            )
 
 
 def verify_access_token(

@@ -24,6 +24,12 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def half_hash(value: str) -> str:
+    """OIDC at_hash / c_hash for RS256: base64url of the left half of SHA-256 of the ASCII value."""
+    digest = hashlib.sha256(value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
 def location_params(response: requests.Response) -> dict[str, str]:
     """The parameters of a redirect, from its query or its fragment."""
     location = response.headers["Location"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 import requests
-from emulator_helpers import Client, location_params
+from emulator_helpers import Client, half_hash, location_params
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -63,6 +63,7 @@ def test_token_claims(okta: OktaEmulator, client: Client) -> None:
     assert identity["preferred_username"] == DEMO.user_login
     assert identity["amr"] == ["pwd"]
     assert identity["jti"].startswith("ID.")
+    assert identity["at_hash"] == half_hash(tokens["access_token"])
 
 
 def test_org_server_keys_publish_the_id_token_key_only(okta: OktaEmulator, client: Client) -> None:
