@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ from .errors import (
     LoginRequired,
     OktaUserError,
     RateLimited,
+    RateLimitRestart,
     RequestTimeout,
     TlsError,
     UnexpectedResponse,
@@ -58,7 +60,8 @@ class HttpOptions:
     retries: int = 2
     """Extra attempts after a connection error or a 5xx, for requests that are safe to repeat."""
     max_rate_limit_wait: float = 30.0
-    """Longest total wait for a rate-limit window to reset (429) before giving up."""
+    """Longest total wait for rate-limit windows to reset (429) before giving up, over all the
+    requests of one client (one exchange or refresh)."""
     ca_bundle: str | None = None
     """CA file to trust instead of the default (a TLS-intercepting proxy's, the emulator's)."""
     backoff: float = 0.5
@@ -384,6 +387,11 @@ class OktaClient:
 
     ``sleep`` and ``clock`` are injectable so rate-limit waits and retry backoff need no real time
     in tests; ``clock`` must be on the same scale as Okta's ``X-Rate-Limit-Reset`` (epoch seconds).
+
+    Rate limits (429): requests that are safe to repeat wait for the window and go again. Any other
+    request carried a one-time or secret credential: it is never sent again, ``RateLimitRestart``
+    tells the caller how long to wait (``wait_out``) before starting over with fresh ones. All the
+    waits of one client share the ``max_rate_limit_wait`` budget; beyond it, ``RateLimited``.
     """
 
     def __init__(
@@ -401,6 +409,8 @@ class OktaClient:
         self.session = session or requests.Session()
         self._sleep = sleep
         self._clock = clock
+        self._rate_limit_hits = 0
+        self._rate_limit_waited = 0.0
 
     def close(self) -> None:
         if self._own_session:
@@ -435,8 +445,6 @@ class OktaClient:
         parts = urlsplit(url)
         host, path = parts.netloc, parts.path
         attempt = 0
-        waited = 0.0
-        limited = 0
         while True:
             failure: OktaUserError | None = None
             sent = True
@@ -466,12 +474,20 @@ class OktaClient:
                 raise failure
             log.debug("%s %s -> %s", method, path, response.status_code)
             if response.status_code == 429:
-                wait = self._rate_limit_wait(response, limited)
-                limited += 1
-                if waited + wait > self.http.max_rate_limit_wait or limited > 20:
-                    raise self._rate_limited(response, endpoint, wait)
-                self._sleep(wait)
-                waited += wait
+                wait = self._rate_limit_wait(response, self._rate_limit_hits)
+                self._rate_limit_hits += 1
+                code = _rate_limit_code(response)
+                if (
+                    self._rate_limit_waited + wait > self.http.max_rate_limit_wait
+                    or self._rate_limit_hits > 20
+                ):
+                    raise self.rate_limited(endpoint, code, wait)
+                if not safe:
+                    # Whether Okta processed the request before limiting it cannot be told from
+                    # here: a sessionToken, code or refresh token that may have been spent is
+                    # never resent (a replayed rotated refresh token even revokes its family).
+                    raise self._restart(endpoint, code, wait)
+                self.wait_out(wait)
                 continue
             if response.status_code >= 500 and safe and attempt < self.http.retries:
                 self._sleep(self.http.backoff * 2**attempt)
@@ -479,36 +495,42 @@ class OktaClient:
                 continue
             return response
 
+    def wait_out(self, wait: float) -> None:
+        """Wait for a rate-limit window (``RateLimitRestart.wait``), counted against the budget."""
+        self._sleep(wait)
+        self._rate_limit_waited += wait
+
     def _rate_limit_wait(self, response: requests.Response, limited: int) -> float:
-        reset = response.headers.get("X-Rate-Limit-Reset")
+        # At least a second: Okta's reset is whole seconds and a past reset must not spin. Only
+        # finite numbers count: "nan" or "inf" from a proxy fall through to the next source.
+        reset = _finite(response.headers.get("X-Rate-Limit-Reset"))
         if reset is not None:
-            try:
-                # At least a second: Okta's reset is whole seconds and a past reset must not spin.
-                return max(float(reset) - self._clock(), 1.0)
-            except ValueError:
-                pass
-        retry_after = response.headers.get("Retry-After")
+            return max(reset - self._clock(), 1.0)
+        retry_after = _finite(response.headers.get("Retry-After"))
         if retry_after is not None:
-            try:
-                return max(float(retry_after), 1.0)
-            except ValueError:
-                pass
+            return max(retry_after, 1.0)
         return float(2**limited)
 
-    def _rate_limited(self, response: requests.Response, endpoint: str, wait: float) -> RateLimited:
-        body = _json_or_none(response.text)
-        code = ""
-        if isinstance(body, Mapping):
-            code = str(body.get("errorCode") or body.get("error") or "")
+    def rate_limited(self, endpoint: str, code: str, wait: float) -> RateLimited:
+        """The error for a window that resets later than the budget allows."""
         said = f", {code}" if code else ""
         return RateLimited(
             f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s,"
             f" beyond the {self.http.max_rate_limit_wait:g} s we wait.",
-            "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
-            f" tokens, or wait longer: raise {RATE_LIMIT_WAIT} (calling the flows from a script:"
-            " HttpOptions.max_rate_limit_wait).",
+            _RATE_LIMIT_FIX,
             code=code or None,
             status=429,
+        )
+
+    def _restart(self, endpoint: str, code: str, wait: float) -> RateLimitRestart:
+        said = f", {code}" if code else ""
+        return RateLimitRestart(
+            f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s;"
+            " the request carried a one-time or secret credential, so it is not sent again.",
+            _RATE_LIMIT_FIX,
+            code=code or None,
+            status=429,
+            wait=wait,
         )
 
     def _json(self, response: requests.Response, endpoint: str) -> SecretDict:
@@ -622,7 +644,8 @@ class OktaClient:
     ) -> SecretDict:
         """``POST /token`` with the form and client authentication; the token JSON or an error.
 
-        Only client_credentials is retried: a code, refresh token or password is sent once.
+        Only client_credentials is retried: a code, refresh token or password is sent once (a 429
+        raises ``RateLimitRestart``).
         """
         grant_type = form.get("grant_type")
         response = self._send(
@@ -662,6 +685,31 @@ class OktaClient:
         if response.status_code != 200:
             raise _error_from_body(body, status=response.status_code, endpoint=endpoint)
         return body
+
+
+_RATE_LIMIT_FIX = (
+    "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
+    f" tokens, or wait longer: raise {RATE_LIMIT_WAIT} (calling the flows from a script:"
+    " HttpOptions.max_rate_limit_wait)."
+)
+
+
+def _finite(value: str | None) -> float | None:
+    """A header's value as a finite number, else None."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _rate_limit_code(response: requests.Response) -> str:
+    body = _json_or_none(response.text)
+    if isinstance(body, Mapping):
+        return str(body.get("errorCode") or body.get("error") or "")
+    return ""
 
 
 def _token_request(form: Mapping[str, str], client_auth: ClientAuth) -> _Sealed:

@@ -212,6 +212,24 @@ class RateLimited(OktaUserError):
     """Okta answered 429 and the window resets later than we are willing to wait."""
 
 
+class RateLimitRestart(RateLimited):
+    """Okta answered 429 to a request that carried a one-time or secret credential (sessionToken,
+    code, refresh token, password, stateToken with passcode).
+
+    Such a request is never sent again as is: the caller waits ``wait`` seconds (the client has
+    checked it fits the rate-limit budget) and starts the sign-in over with fresh credentials.
+    Raised to callers that cannot start over (a refresh), it reads as the rate limit it is.
+    """
+
+    def __init__(self, what: str, fix: str = "", *, wait: float = 0.0, **kw: Any) -> None:
+        super().__init__(what, fix, **kw)
+        self.wait = wait
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        cls, args, state = super().__reduce__()
+        return (cls, args, {**state, "wait": self.wait})
+
+
 class UnexpectedResponse(OktaUserError):
     """An answer Okta would not give: HTML or garbage from a proxy, a 5xx, a missing field."""
 

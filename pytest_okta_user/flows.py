@@ -35,6 +35,7 @@ from .errors import (
     MfaEnrollRequired,
     MfaRequired,
     PasswordExpired,
+    RateLimitRestart,
     StateMismatch,
     UnexpectedResponse,
     oauth_error,
@@ -131,29 +132,53 @@ def exchange(
     ``client_secret_post``; clients without a secret are public (``none``).
     ``clock`` is "now" for expiry and token checks; ``sleep`` waits for rate limits and TOTP steps.
     """
-    flow = variant.flow
     _check(variant, credentials, response_mode, client_auth)
     auth = _client_auth(variant, credentials, client_auth)
     with OktaClient(
         org_url(variant.issuer), http=http, session=session, sleep=sleep, clock=clock
     ) as client:
-        if flow == "client_credentials":
-            return _token_grant(
-                client, variant, auth, _client_credentials_form(variant), clock=clock, user={}
-            )
-        if flow == "password":
-            return _token_grant(
-                client,
-                variant,
-                auth,
-                _password_form(variant, credentials),
-                clock=clock,
-                user=None,
-            )
-        session_token, user = _sign_in(client, variant, credentials, clock=clock, sleep=sleep)
-        return _browser_flow(
-            client, variant, auth, session_token, user, clock=clock, response_mode=response_mode
+        while True:
+            try:
+                return _exchange_once(
+                    client,
+                    variant,
+                    credentials,
+                    auth,
+                    clock=clock,
+                    sleep=sleep,
+                    response_mode=response_mode,
+                )
+            except RateLimitRestart as limited:
+                # A 429 answered a request that carried a sessionToken, code, stateToken or
+                # password: nothing is resent. Once the window resets, the sign-in starts over
+                # from /api/v1/authn (a fresh sessionToken and code). Bounded: the client raises
+                # RateLimited instead once the waits would exceed max_rate_limit_wait.
+                client.wait_out(limited.wait)
+
+
+def _exchange_once(
+    client: OktaClient,
+    variant: Variant,
+    credentials: Credentials,
+    auth: ClientAuth,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    response_mode: str | None,
+) -> TokenSet:
+    flow = variant.flow
+    if flow == "client_credentials":
+        return _token_grant(
+            client, variant, auth, _client_credentials_form(variant), clock=clock, user={}
         )
+    if flow == "password":
+        return _token_grant(
+            client, variant, auth, _password_form(variant, credentials), clock=clock, user=None
+        )
+    session_token, user = _sign_in(client, variant, credentials, clock=clock, sleep=sleep)
+    return _browser_flow(
+        client, variant, auth, session_token, user, clock=clock, response_mode=response_mode
+    )
 
 
 def refresh(
@@ -179,6 +204,11 @@ def refresh(
         org_url(variant.issuer), http=http, session=session, sleep=sleep, clock=clock
     ) as client:
         started = clock()
+        # A 429 here raises RateLimitRestart (a RateLimited) without sending the refresh token
+        # again, even after the window: Okta may have processed the request it limited, and once
+        # the rotation's grace period has passed a rotated token sent again is reuse, which
+        # revokes the whole family. The provider then falls back to a full exchange (as on any
+        # OktaUserError from a refresh), which waits for the window within its budget.
         body = client.token(
             endpoint(variant.issuer, "token"),
             _refresh_form(tokens),

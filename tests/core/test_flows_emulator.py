@@ -5,6 +5,7 @@ Expectations come from okta-api-facts.md, never from the emulator's code.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -602,6 +603,172 @@ def test_rate_limit_without_reset_header_backs_off(okta: OktaEmulator) -> None:
     assert tokens.access_token
     assert waits == [1.0, 2.0]
     assert okta.count("token") == 3
+
+
+def sent_values(session: Recorder, path_end: str, key: str) -> list[str]:
+    """``key`` of every request whose path ends so (query for GET, form body for POST)."""
+    values = []
+    for request, _ in session.sent:
+        parts = urlsplit(request.url or "")
+        if parts.path.endswith(path_end):
+            raw = parts.query if request.method == "GET" else request.body or ""
+            params = dict(parse_qsl(raw if isinstance(raw, str) else raw.decode()))
+            values.append(params[key])
+    return values
+
+
+class WaitingClock:
+    """The injected sleep: records each wait and moves the emulator's (frozen) clock by it."""
+
+    def __init__(self, okta: OktaEmulator) -> None:
+        okta.clock.freeze(at=float(int(okta.clock())))  # whole seconds, as Okta's reset
+        self.okta = okta
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.okta.clock.advance(seconds)
+
+
+@pytest.mark.parametrize("flow", ["pkce", "implicit"])
+def test_rate_limit_at_authorize_starts_over_with_a_fresh_session_token(
+    okta: OktaEmulator, flow: str
+) -> None:
+    okta.faults.rate_limited("authorize")
+    sleep = WaitingClock(okta)
+    session = Recorder()
+    variant = spa(okta) if flow == "pkce" else web(okta, flow)
+    creds = SPA_CREDS if flow == "pkce" else WEB_CREDS
+    tokens = run(
+        okta, variant, creds, sleep=sleep, session=session, http=HttpOptions(max_rate_limit_wait=60)
+    )
+    assert tokens.access_token
+    assert sleep.waits == [60.0]
+    assert (okta.count("authn"), okta.count("authorize")) == (2, 2)
+    session_tokens = sent_values(session, "/authorize", "sessionToken")
+    assert len(session_tokens) == len(set(session_tokens)) == 2
+
+
+def test_rate_limit_at_token_starts_over_with_a_fresh_code(okta: OktaEmulator) -> None:
+    okta.faults.rate_limited("token")
+    sleep = WaitingClock(okta)
+    session = Recorder()
+    tokens = run(
+        okta,
+        web(okta),
+        WEB_CREDS,
+        sleep=sleep,
+        session=session,
+        http=HttpOptions(max_rate_limit_wait=60),
+    )
+    check_user_tokens(okta, tokens, web(okta))
+    assert sleep.waits == [60.0]
+    assert (okta.count("authn"), okta.count("authorize"), okta.count("token")) == (2, 2, 2)
+    codes = sent_values(session, "/token", "code")
+    assert len(codes) == len(set(codes)) == 2
+    session_tokens = sent_values(session, "/authorize", "sessionToken")
+    assert len(session_tokens) == len(set(session_tokens)) == 2
+
+
+def test_rate_limit_at_factor_verify_starts_over(okta: OktaEmulator) -> None:
+    secret = mfa_user(okta)
+    okta.faults.rate_limited("factor_verify")
+    sleep = WaitingClock(okta)
+    session = Recorder()
+    tokens = run(
+        okta,
+        spa(okta, user=MFA_LOGIN),
+        Credentials(password=MFA_PASSWORD, totp_secret=secret),
+        sleep=sleep,
+        session=session,
+        http=HttpOptions(max_rate_limit_wait=60),
+    )
+    assert tokens.user["profile"]["login"] == MFA_LOGIN
+    assert sleep.waits == [60.0]
+    assert (okta.count("authn"), okta.count("factor_verify")) == (2, 2)
+    state_tokens = [
+        json.loads(request.body or b"{}")["stateToken"]
+        for request, _ in session.sent
+        if urlsplit(request.url or "").path.endswith("/verify")
+    ]
+    assert len(state_tokens) == len(set(state_tokens)) == 2
+
+
+def test_rate_limit_restarts_share_one_budget(okta: OktaEmulator) -> None:
+    sleep = WaitingClock(okta)
+    # Two 429s announcing the same reset: 60 s, then at least 1 s more, beyond the 60.5 s budget.
+    okta.faults.rate_limited("token", times=2)
+    session = Recorder()
+    with pytest.raises(e.RateLimited) as info:
+        run(
+            okta,
+            web(okta),
+            WEB_CREDS,
+            sleep=sleep,
+            session=session,
+            http=HttpOptions(max_rate_limit_wait=60.5),
+        )
+    assert sleep.waits == [60.0]
+    assert okta.count("token") == 2
+    codes = sent_values(session, "/token", "code")
+    assert len(set(codes)) == 2
+    assert str(info.value).startswith(
+        "Okta's rate limit at /token (HTTP 429, E0000047): the window resets in 1 s,"
+        " beyond the 60.5 s we wait."
+    )
+    assert "raise --okta-rate-limit-wait / OKTA_RATE_LIMIT_WAIT / okta_rate_limit_wait" in str(
+        info.value
+    )
+
+
+def test_rate_limit_at_authorize_beyond_the_budget_sends_nothing_again(okta: OktaEmulator) -> None:
+    okta.faults.rate_limited("authorize")
+    sleep = WaitingClock(okta)
+    with pytest.raises(e.RateLimited, match="beyond the 30 s we wait"):
+        run(okta, spa(okta), SPA_CREDS, sleep=sleep)
+    assert sleep.waits == []
+    assert (okta.count("authn"), okta.count("authorize")) == (1, 1)
+
+
+def test_rate_limit_on_refresh_does_not_send_the_refresh_token_again(okta: OktaEmulator) -> None:
+    variant = spa(okta, scopes=(*SCOPES, "offline_access"))
+    tokens = run(okta, variant, SPA_CREDS)
+    okta.faults.rate_limited("token")
+    sleep = WaitingClock(okta)
+    before = okta.count("token")
+    with pytest.raises(e.RateLimited, match="not sent again") as info:
+        refresh(
+            variant,
+            tokens,
+            SPA_CREDS,
+            clock=okta.clock,
+            sleep=sleep,
+            http=HttpOptions(max_rate_limit_wait=120),
+        )
+    assert info.value.status == 429
+    assert sleep.waits == []
+    assert okta.count("token") - before == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "waits"),
+    [
+        ({"X-Rate-Limit-Reset": "nan"}, [1.0]),
+        ({"X-Rate-Limit-Reset": "inf"}, [1.0]),
+        ({"X-Rate-Limit-Reset": "nan", "Retry-After": "7"}, [7.0]),
+        ({"X-Rate-Limit-Reset": "-inf", "Retry-After": "nan"}, [1.0]),
+    ],
+)
+def test_rate_limit_reset_that_is_not_a_finite_number(
+    okta: OktaEmulator, headers: dict[str, str], waits: list[float]
+) -> None:
+    # Falls back to Retry-After, then to the backoff, instead of failing on float("nan").
+    okta.faults.add("authn", status=429, headers=headers)
+    sleep = WaitingClock(okta)
+    tokens = run(okta, spa(okta), SPA_CREDS, sleep=sleep)
+    assert tokens.access_token
+    assert sleep.waits == waits
+    assert okta.count("authn") == 2
 
 
 def test_proxy_page_instead_of_json(okta: OktaEmulator) -> None:
