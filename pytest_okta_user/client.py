@@ -27,6 +27,7 @@ from .errors import (
     RATE_LIMIT_WAIT,
     TIMEOUT,
     ConnectionFailed,
+    IdpRedirect,
     LoginRequired,
     OktaUserError,
     RateLimited,
@@ -212,6 +213,12 @@ def _same_target(location: str, redirect_uri: str) -> bool:
     return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path)
 
 
+def _on_okta(location: str, org_url: str | None) -> bool:
+    """True for a redirect to a page of the org itself (relative, or on its host)."""
+    netloc = urlsplit(location).netloc.lower()
+    return not netloc or (org_url is not None and netloc == urlsplit(org_url).netloc.lower())
+
+
 def parse_authorize_response(
     status: int,
     headers: Mapping[str, str],
@@ -221,17 +228,32 @@ def parse_authorize_response(
     redirect_uri: str | None = None,
     flow: str | None = None,
     user: str | None = None,
+    org_url: str | None = None,
 ) -> AuthorizeResult:
-    """What /authorize answered: the redirect's query or fragment, a form_post page, or an error."""
+    """What /authorize answered: the redirect's query or fragment, a form_post page, or an error.
+
+    ``org_url``: the scheme and host /authorize was asked at; a redirect there (or a relative one)
+    that is not to ``redirect_uri`` is Okta's sign-in page, a redirect to any other host another
+    identity provider.
+    """
     location = RedactedStr(headers.get("Location") or headers.get("location") or "")
     if location and 300 <= status < 400:
+        if redirect_uri and not _same_target(location, redirect_uri):
+            # Not the answer: another IdP's request also carries state, client_id, ...
+            if _on_okta(location, org_url):
+                raise _sign_in_page(status, "redirected to a sign-in page")
+            raise IdpRedirect(
+                "Okta redirected the sign-in to another identity provider (IdP routing rule)"
+                f" instead of answering (HTTP {status} to {urlsplit(location).netloc}).",
+                "route the test user to Okta in Security > Identity Providers > Routing Rules,"
+                " or use a user Okta signs in itself.",
+                status=status,
+            )
         fragment, query = _location_params(location)
         if _AUTHORIZE_KEYS & fragment.keys():
             return AuthorizeResult(fragment, "fragment")
         if _AUTHORIZE_KEYS & query.keys():
             return AuthorizeResult(query, "query")
-        if redirect_uri and not _same_target(location, redirect_uri):
-            raise _sign_in_page(status, "redirected to a sign-in page")
         raise UnexpectedResponse(
             f"Okta's /authorize redirected (HTTP {status}) to the redirect URI without a code,"
             " tokens or an error.",
@@ -628,6 +650,7 @@ class OktaClient:
             redirect_uri=params.get("redirect_uri"),
             flow=flow,
             user=user,
+            org_url=f"{urlsplit(authorize_url).scheme}://{urlsplit(authorize_url).netloc}",
         )
 
     # -- /token --

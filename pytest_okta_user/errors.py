@@ -168,6 +168,10 @@ class LoginRequired(OAuthError):
     """/authorize would not sign the user in without a prompt."""
 
 
+class IdpRedirect(LoginRequired):
+    """/authorize sent the sign-in to another identity provider (an IdP routing rule)."""
+
+
 class AccessDenied(OAuthError):
     """The user or the client is not allowed (assignment, access policy, consent)."""
 

@@ -38,6 +38,7 @@ def parse(status: int, text: str = "", **headers: str) -> Any:
         text,
         client_id="0oa1",
         redirect_uri=REDIRECT,
+        org_url="https://dev-1.okta.com",
     )
 
 
@@ -118,6 +119,39 @@ def test_sign_in_page_is_login_required() -> None:
 def test_redirect_to_okta_sign_in_is_login_required() -> None:
     with pytest.raises(e.LoginRequired):
         parse(302, Location="https://dev-1.okta.com/login/login.htm?fromURI=%2Fx")
+
+
+def test_relative_redirect_to_okta_sign_in_is_login_required() -> None:
+    with pytest.raises(e.LoginRequired) as info:
+        parse(302, Location="/login/login.htm?fromURI=%2Fx")
+    assert not isinstance(info.value, e.IdpRedirect)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        # An OIDC IdP (Google): its own authorize request carries state, client_id, redirect_uri.
+        "https://accounts.google.com/o/oauth2/v2/auth?client_id=123.apps.googleusercontent.com"
+        "&redirect_uri=https%3A%2F%2Fdev-1.okta.com%2Foauth2%2Fv1%2Fauthorize%2Fcallback"
+        "&response_type=code&scope=openid+email&state=okta-state-1&nonce=n1",
+        # Another Okta org as an IdP (org2org): a code-shaped key must not pass for the answer.
+        "https://other.okta.com/oauth2/v1/authorize#code=x&state=okta-state-1",
+        # A SAML IdP.
+        "https://idp.example.com/adfs/ls/?SAMLRequest=fZJNb9swDIbv&RelayState=abc",
+    ],
+)
+def test_redirect_to_another_identity_provider(location: str) -> None:
+    with pytest.raises(e.IdpRedirect) as info:
+        parse(302, Location=location)
+    message = str(info.value)
+    assert message.startswith(
+        "Okta redirected the sign-in to another identity provider (IdP routing rule) instead of"
+        " answering"
+    )
+    assert "route the test user to Okta in Security > Identity Providers > Routing Rules" in message
+    assert "or use a user Okta signs in itself" in message
+    assert "okta-state-1" not in message
+    assert "SAMLRequest" not in message
 
 
 ERROR_PAGE = """<html><head><title>Example - Error</title></head><body>
