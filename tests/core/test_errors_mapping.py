@@ -317,3 +317,11 @@ def test_errors_survive_pickling() -> None:
         error.status,
     )
     assert str(again) == str(error)
+
+
+def test_rate_limit_restart_keeps_its_wait_when_pickled() -> None:
+    error = e.RateLimitRestart("Okta's rate limit at /token.", "wait.", status=429, wait=12.0)
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is e.RateLimitRestart
+    assert isinstance(again, e.RateLimited)
+    assert (again.what, again.status, again.wait) == (error.what, 429, 12.0)
