@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import unquote_plus, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from werkzeug.datastructures import MultiDict
@@ -986,7 +986,8 @@ class EmulatorApp:
             user_part, sep, secret_part = decoded.partition(":")
             if not sep or not user_part:
                 raise OAuthError("invalid_basic_auth_creds")
-            basic = (unquote_plus(user_part), unquote_plus(secret_part))
+            # Facts 3.2: base64(client_id:client_secret), taken literally (no URL decoding).
+            basic = (user_part, secret_part)
         body_secret = form.get("client_secret")
         assertion = form.get("client_assertion")
         if sum(x is not None for x in (basic, body_secret, assertion)) > 1:

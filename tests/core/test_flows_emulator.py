@@ -5,6 +5,7 @@ Expectations come from okta-api-facts.md, never from the emulator's code.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,6 +22,7 @@ from pytest_okta_user.flows import Credentials, exchange, refresh
 from pytest_okta_user.tokens import TokenSet, Variant
 
 SCOPES = ("openid", "profile", "email")
+REDIRECT_URI = "http://localhost:8080/plus/callback"
 
 
 def web(okta: OktaEmulator, flow: str = "code", *, issuer: str | None = None, **kw: Any) -> Variant:
@@ -202,6 +204,31 @@ def test_client_credentials(okta: OktaEmulator) -> None:
     assert set(tokens.access_claims["scp"]) == set(DEMO.custom_scopes)
     assert tokens.id_token is None
     assert tokens.user == {}
+
+
+def test_client_secret_basic_with_plus_and_percent_in_the_secret(okta: OktaEmulator) -> None:
+    # Facts §3.2: Authorization: Basic base64(client_id:client_secret), nothing URL-encoded.
+    secret = "a+b%41c d:e/f=g" + "x" * 32
+    okta.org.add_app(
+        "0oaplussecretweb01", app_type="web", client_secret=secret, redirect_uris=[REDIRECT_URI]
+    )
+    user = okta.org.user(DEMO.user_id)
+    assert user is not None
+    assert user.apps is not None
+    user.apps.add("0oaplussecretweb01")
+    session = Recorder()
+    variant = web(okta, client_id="0oaplussecretweb01", redirect_uri=REDIRECT_URI)
+    tokens = run(
+        okta,
+        variant,
+        Credentials(password=DEMO.user_password, client_secret=secret),
+        session=session,
+    )
+    assert tokens.access_claims["cid"] == "0oaplussecretweb01"
+    header = session.sent_headers("/token")["Authorization"]
+    assert (
+        base64.b64decode(header.removeprefix("Basic ")).decode() == f"0oaplussecretweb01:{secret}"
+    )
 
 
 def test_client_secret_post(okta: OktaEmulator) -> None:

@@ -160,6 +160,29 @@ class TestClientAuthentication:
         )
         assert client.token(auth=None, **data).status_code == 200
 
+    @pytest.mark.parametrize("secret", ["abc+def%41ghi", "a%2Bb+c%25d e", "with:colon+plus"])
+    def test_basic_credentials_are_not_url_decoded(
+        self, okta: OktaEmulator, client: Client, secret: str
+    ) -> None:
+        # Facts §3.2: Basic base64(client_id:client_secret), taken literally.
+        secret += "_" * 32
+        okta.org.add_app("0oabasicservice01", app_type="service", client_secret=secret)
+        raw = base64.b64encode(f"0oabasicservice01:{secret}".encode()).decode()
+        response = client.http.post(
+            f"{okta.issuer}/v1/token",
+            data={"grant_type": "client_credentials", "scope": "api:read"},
+            headers={"Authorization": f"Basic {raw}"},
+        )
+        assert response.status_code == 200, response.text
+        decoded_once = secret.replace("+", " ").replace("%41", "A")
+        raw = base64.b64encode(f"0oabasicservice01:{decoded_once}".encode()).decode()
+        wrong = client.http.post(
+            f"{okta.issuer}/v1/token",
+            data={"grant_type": "client_credentials", "scope": "api:read"},
+            headers={"Authorization": f"Basic {raw}"},
+        )
+        assert wrong.status_code == 401
+
     def test_wrong_secret(self, client: Client) -> None:
         assert_oauth_error(
             client.token(auth=(DEMO.web_client_id, "wrong"), **code_grant(client, client.code())),
