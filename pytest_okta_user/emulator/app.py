@@ -59,6 +59,9 @@ ENDPOINTS = (
     "unknown",
 )
 
+# Facts 7: the JWKS and both .well-known documents (org and custom servers) are not rate limited.
+NOT_RATE_LIMITED = frozenset({"keys", "openid_configuration", "oauth_authorization_server"})
+
 RESPONSE_MODES = ("query", "fragment", "form_post", "okta_post_message")
 AUTH_METHODS = (
     "client_secret_basic",
@@ -389,7 +392,7 @@ class EmulatorApp:
         return response
 
     def add_rate_limit_headers(self, endpoint: str, response: Response) -> None:
-        if "X-Rate-Limit-Limit" in response.headers:
+        if "X-Rate-Limit-Limit" in response.headers or endpoint in NOT_RATE_LIMITED:
             return
         now = self.org.clock.now()
         limit = MINUTE_LIMITS.get(endpoint, DEFAULT_MINUTE_LIMIT)
@@ -879,6 +882,7 @@ class EmulatorApp:
                 want_access="token" in types,
                 want_id="id_token" in types,
                 code=code,
+                thin_id_token=server.is_org and {"token", "id_token"} <= types,
             )
             if "token" in types:
                 answer.update(
@@ -1593,6 +1597,9 @@ class EmulatorApp:
                 "revocation_endpoint": f"{base}/v1/revoke",
                 "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
                 "end_session_endpoint": f"{base}/v1/logout",
+                # Okta says true (facts 5), but this emulator ignores `request` / `request_uri`
+                # (signed request objects, PAR): claiming support would make a client send a
+                # request object whose parameters then go unread.
                 "request_parameter_supported": False,
             }
         )

@@ -147,7 +147,8 @@ class KeyStore:
     With `key_file`, keys and the instance id persist in that JSON file, so emulators (and runs)
     sharing the file issue tokens that verify against each other's JWKS. Names: `org` (published
     on the org server), `org-access` (the org server's access-token key, never published, as in
-    Okta), `as:<id>` per custom authorization server.
+    Okta), `as:<id>` per custom authorization server, and `next:<name>` for the published key
+    that would sign after the next rotation (it signs nothing).
     """
 
     def __init__(self, key_file: str | os.PathLike[str] | None = None) -> None:
@@ -806,7 +807,12 @@ class Org:
         return self.keys.get(f"as:{server.id}")
 
     def published_keys(self, server: AuthServer) -> list[dict[str, str]]:
-        return [self.signing_key(server, access_token=False).public_jwk()]
+        """The server's JWKS: 2 keys (facts 4.6: 2-3, order meaningless), the signing key and the
+        next one, generated ahead of rotation and not signing yet. The unused key comes first, so
+        a client that takes a key without matching the token's `kid` fails here as with Okta."""
+        current = self.signing_key(server, access_token=False)
+        upcoming = self.keys.get(f"next:{'org' if server.is_org else f'as:{server.id}'}")
+        return [upcoming.public_jwk(), current.public_jwk()]
 
     def mint(
         self,
@@ -824,6 +830,7 @@ class Org:
         want_refresh: bool = False,
         family: str | None = None,
         code: str | None = None,
+        thin_id_token: bool = False,
     ) -> MintedTokens:
         """Sign the tokens of one grant; records them for introspect, revoke and reuse detection."""
         now = int(self.clock.now())
@@ -864,7 +871,18 @@ class Org:
         id_token = None
         if want_id and user is not None:
             id_token = self._mint_id_token(
-                issuer, server, app, user, scopes, auth_time, amr, nonce, access_token, code, now
+                issuer,
+                server,
+                app,
+                user,
+                scopes,
+                auth_time,
+                amr,
+                nonce,
+                access_token,
+                code,
+                now,
+                thin=thin_id_token,
             )
         refresh_token = None
         if refreshing and user is not None:
@@ -886,6 +904,8 @@ class Org:
         access_token: str,
         code: str | None,
         now: int,
+        *,
+        thin: bool = False,
     ) -> str:
         claims: dict[str, Any] = {
             "sub": user.id,
@@ -901,7 +921,12 @@ class Org:
         }
         if nonce is not None:
             claims["nonce"] = nonce
-        claims.update(self.user_claims(user, scopes))
+        released = self.user_claims(user, scopes)
+        if thin:
+            # Facts 4.2: the org server's ID token sent with an access token (response_type with
+            # both id_token and token) gets only these profile claims; the rest via /userinfo.
+            released = {k: v for k, v in released.items() if k in THIN_ID_TOKEN_CLAIMS}
+        claims.update(released)
         if access_token:
             claims["at_hash"] = half_hash(access_token)
         if code:
@@ -1026,6 +1051,9 @@ class Org:
         except jwt.PyJWTError:
             return None
         return claims
+
+
+THIN_ID_TOKEN_CLAIMS = frozenset({"email", "name", "preferred_username"})
 
 
 def half_hash(value: str) -> str:

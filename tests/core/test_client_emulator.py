@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
+import jwt
 import pyotp
 import pytest
 import requests
@@ -19,7 +20,7 @@ from pytest_okta_user import errors as e
 from pytest_okta_user.client import ClientAuth, HttpOptions, OktaClient
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 from pytest_okta_user.flows import Credentials, exchange, pkce_pair
-from pytest_okta_user.tokens import Variant, endpoint
+from pytest_okta_user.tokens import KeySet, Variant, endpoint, verify_id_token
 
 
 @pytest.fixture
@@ -75,6 +76,43 @@ def test_discovery_and_keys(okta: OktaEmulator, client: OktaClient) -> None:
         keys = client.keys(meta["jwks_uri"])
         assert keys["keys"]
         assert all(k["kty"] == "RSA" and k["kid"] for k in keys["keys"])
+
+
+@pytest.mark.parametrize("server", ["org", "custom"])
+def test_the_id_token_key_is_chosen_by_kid(
+    okta: OktaEmulator, client: OktaClient, server: str
+) -> None:
+    # Facts §4.6: the JWKS holds 2-3 keys in no particular order; only the kid says which signed.
+    issuer = okta.url if server == "org" else okta.issuer
+    published = client.keys(endpoint(issuer, "keys"))["keys"]
+    assert len(published) >= 2
+    tokens = exchange(
+        Variant(
+            issuer, DEMO.web_client_id, DEMO.user_login, "code", ("openid",), DEMO.web_redirect_uri
+        ),
+        Credentials(password=DEMO.user_password, client_secret=DEMO.web_client_secret),
+        clock=okta.clock,
+    )
+    assert tokens.id_token is not None
+    kid = jwt.get_unverified_header(tokens.id_token)["kid"]
+    assert published[0]["kid"] != kid  # taking the first key would fail
+    claims = verify_id_token(
+        tokens.id_token,
+        issuer=issuer,
+        client_id=DEMO.web_client_id,
+        keys=KeySet(lambda: client.keys(endpoint(issuer, "keys"))),
+        clock=okta.clock,
+    )
+    assert claims["sub"] == DEMO.user_id
+    others = [k for k in published if k["kid"] != kid]
+    with pytest.raises(e.TokenVerificationError, match="not in the issuer's JWKS"):
+        verify_id_token(
+            tokens.id_token,
+            issuer=issuer,
+            client_id=DEMO.web_client_id,
+            keys=KeySet(lambda: {"keys": others}),
+            clock=okta.clock,
+        )
 
 
 def test_code_is_single_use(okta: OktaEmulator, client: OktaClient) -> None:

@@ -172,6 +172,19 @@ def test_implicit(okta: OktaEmulator, mode: str | None) -> None:
     assert tokens.id_claims["nonce"] == sent["nonce"]
 
 
+def test_implicit_on_the_org_server_needs_no_more_than_its_thin_id_token(
+    okta: OktaEmulator,
+) -> None:
+    # Facts §4.2: with id_token token, the org server's ID token has only email and
+    # name / preferred_username of the profile claims; who signed in comes from authn.
+    variant = web(okta, "implicit", issuer=okta.url)
+    tokens = run(okta, variant, WEB_CREDS)
+    check_user_tokens(okta, tokens, variant)
+    assert "given_name" not in tokens.id_claims
+    assert tokens.id_claims["preferred_username"] == DEMO.user_login
+    assert tokens.user["profile"]["firstName"] == DEMO.user_first_name
+
+
 def test_org_server_access_token_is_decoded_not_verified(okta: OktaEmulator) -> None:
     variant = web(okta, issuer=okta.url)
     tokens = run(okta, variant, WEB_CREDS)

@@ -287,16 +287,33 @@ def test_rate_limit_can_be_switched_off(client: Client) -> None:
         assert all(quiet.authn().status_code == 200 for _ in range(10))
 
 
-def test_every_answer_carries_rate_limit_headers(okta: OktaEmulator, client: Client) -> None:
+def test_rate_limited_answers_carry_rate_limit_headers(okta: OktaEmulator, client: Client) -> None:
     for response in (
         client.authn(),
         client.authn(password="bad"),
-        requests.get(f"{okta.url}/oauth2/default/v1/keys"),
         requests.get(f"{okta.url}/no/such/path"),
     ):
         assert {"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"} <= set(
             response.headers
         )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/oauth2/v1/keys",
+        "/oauth2/default/v1/keys",
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/oauth2/default/.well-known/openid-configuration",
+        "/oauth2/default/.well-known/oauth-authorization-server",
+    ],
+)
+def test_keys_and_metadata_are_not_rate_limited(okta: OktaEmulator, path: str) -> None:
+    # Facts §7: the JWKS and both .well-known documents (org and custom) are not rate limited.
+    response = requests.get(f"{okta.url}{path}")
+    assert response.status_code == 200
+    assert not [h for h in response.headers if h.lower().startswith("x-rate-limit-")]
 
 
 def test_rate_limit_survives_the_clock_going_back(okta: OktaEmulator, client: Client) -> None:

@@ -74,6 +74,46 @@ def test_response_types_in_their_default_mode(
         assert claims["iss"] == issuer
 
 
+PROFILE_CLAIMS = {
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "locale",
+    "zoneinfo",
+    "updated_at",
+    "email",
+    "email_verified",
+}
+
+
+@pytest.mark.parametrize(
+    ("server", "response_type", "released"),
+    [
+        # Facts §4.2: the org server with both id_token and token: email, name, preferred_username.
+        ("org", "id_token token", {"email", "name", "preferred_username"}),
+        ("org", "code id_token token", {"email", "name", "preferred_username"}),
+        ("org", "id_token", PROFILE_CLAIMS),
+        ("default", "id_token token", PROFILE_CLAIMS),
+    ],
+)
+def test_org_server_id_token_with_an_access_token_carries_few_profile_claims(
+    client: Client, server: str, response_type: str, released: set[str]
+) -> None:
+    response = client.authorize(
+        server,
+        response_type=response_type,
+        scope="openid profile email",
+        nonce=NONCE,
+        sessionToken=client.session_token(),
+        prompt="none",
+    )
+    values = location_params(response)
+    claims = jwt.decode(values["id_token"], options={"verify_signature": False})
+    assert set(claims) & PROFILE_CLAIMS == released
+    assert claims["preferred_username"] == DEMO.user_login
+
+
 @pytest.mark.parametrize("mode", ["query", "fragment", "form_post", "okta_post_message"])
 def test_code_in_every_response_mode(client: Client, mode: str) -> None:
     response = client.authorize(

@@ -66,6 +66,38 @@ def test_token_claims(okta: OktaEmulator, client: Client) -> None:
     assert identity["at_hash"] == half_hash(tokens["access_token"])
 
 
+@pytest.mark.parametrize("server", ["org", "default"])
+def test_jwks_holds_the_signing_key_and_an_unused_next_key(
+    okta: OktaEmulator, client: Client, server: str
+) -> None:
+    # Facts §4.6: 2-3 keys, order meaningless: only the token's kid names the right one.
+    tokens = client.tokens(server)
+    issuer = okta.url if server == "org" else okta.issuer
+    jwks = f"{okta.url}/oauth2/v1/keys" if server == "org" else f"{okta.issuer}/v1/keys"
+    keys = requests.get(jwks).json()["keys"]
+    assert len(keys) == 2
+    assert len({k["kid"] for k in keys}) == 2
+    kid = jwt.get_unverified_header(tokens["id_token"])["kid"]
+    (signing,) = [k for k in keys if k["kid"] == kid]
+    (unused,) = [k for k in keys if k["kid"] != kid]
+    jwt.decode(
+        tokens["id_token"],
+        jwt.PyJWK(signing).key,
+        algorithms=["RS256"],
+        audience=DEMO.web_client_id,
+        issuer=issuer,
+    )
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(
+            tokens["id_token"],
+            jwt.PyJWK(unused).key,
+            algorithms=["RS256"],
+            audience=DEMO.web_client_id,
+        )
+    # A client that takes the first key without looking at kid fails.
+    assert keys[0]["kid"] != kid
+
+
 def test_org_server_keys_publish_the_id_token_key_only(okta: OktaEmulator, client: Client) -> None:
     tokens = client.tokens("org")
     published = {
