@@ -463,7 +463,17 @@ def _browser_flow(
         endpoint(variant.issuer, "authorize"), params, flow=flow, user=variant.user
     )
     answer = result.params
-    if "error" in answer and answer.get("state") in (None, state):
+    if "error" in answer and answer.get("state") != state:
+        # Facts 2.3: Okta echoes state on the errors it redirects (those it cannot redirect are
+        # its HTML error page, raised by the client). An error without our state may answer
+        # another sign-in, or none: it is not taken as Okta's verdict on this one.
+        raise StateMismatch(
+            "Okta's /authorize answered an error without the state we sent (Okta echoes it on"
+            " error redirects).",
+            "the answer belongs to another sign-in or was made up (a caching or rewriting"
+            " proxy?); run again.",
+        )
+    if "error" in answer:
         raise oauth_error(
             str(answer.get("error")),
             str(answer.get("error_description") or ""),

@@ -465,6 +465,19 @@ def test_implicit_not_enabled(okta: OktaEmulator) -> None:
     assert "Implicit (hybrid)" in str(info.value)
 
 
+@pytest.mark.parametrize("state", [None, "another-sign-in"])
+def test_error_redirect_without_our_state_is_not_taken_as_the_answer(
+    okta: OktaEmulator, state: str | None
+) -> None:
+    # Facts §2.3: Okta echoes state on error redirects; one without ours answers something else.
+    location = f"{DEMO.spa_redirect_uri}?error=access_denied&error_description=Denied."
+    if state:
+        location += f"&state={state}"
+    okta.faults.add("authorize", status=302, headers={"Location": location})
+    with pytest.raises(e.StateMismatch, match="error without the state we sent"):
+        run(okta, spa(okta), SPA_CREDS)
+
+
 def test_user_not_assigned(okta: OktaEmulator) -> None:
     okta.org.add_user("loner@example.com", "Loner-Passw0rd!", apps=[])
     with pytest.raises(e.AccessDenied) as info:
