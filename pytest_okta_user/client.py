@@ -83,10 +83,15 @@ class ClientAuth:
     def __post_init__(self) -> None:
         if self.method not in CLIENT_AUTH_METHODS:
             raise ValueError(f"client auth method must be one of {CLIENT_AUTH_METHODS}")
+        if self.method == "none" and self.client_secret:
+            raise ValueError("a public client (method 'none') sends no client secret")
+        if self.method != "none" and not self.client_secret:
+            raise ValueError(
+                f"client auth method {self.method!r} needs a client secret (a public client uses"
+                " 'none')"
+            )
         if self.client_secret is not None:
             object.__setattr__(self, "client_secret", RedactedStr(self.client_secret))
-        if self.client_secret is None and self.method != "none":
-            object.__setattr__(self, "method", "none")
 
     def __repr__(self) -> str:
         secret = "<redacted>" if self.client_secret else None

@@ -19,7 +19,7 @@ from typing import Any
 import pyotp
 import requests
 
-from .client import ClientAuth, HttpOptions, OktaClient
+from .client import CLIENT_AUTH_METHODS, ClientAuth, HttpOptions, OktaClient
 from .errors import (
     CLIENT_SECRET,
     FLOW,
@@ -60,6 +60,7 @@ RESPONSE_MODES = {
     "pkce": ("query", "fragment", "form_post"),
     "implicit": ("fragment", "form_post"),
 }
+_SECRET_METHODS = tuple(m for m in CLIENT_AUTH_METHODS if m != "none")
 _TOTP_FACTOR = "token:software:totp"
 _TOTP_STEP = 30
 
@@ -242,7 +243,9 @@ def _check(
         raise ConfigurationError(
             f"Unknown flow {flow!r}.", f"set {FLOW} to one of {', '.join(FLOWS)}."
         )
-    if client_auth is not None and client_auth not in ("client_secret_basic", "client_secret_post"):
+    # ClientAuth refuses unknown methods too, but with a ValueError and accepting "none": here a
+    # caller's choice gets a ConfigurationError before any request, and "none" is ours to pick.
+    if client_auth is not None and client_auth not in _SECRET_METHODS:
         raise ConfigurationError(
             f"Unknown client authentication {client_auth!r}.",
             "use client_secret_basic or client_secret_post (public clients need none).",
@@ -319,7 +322,7 @@ def _sign_in(
         )
     embedded = transaction.get("_embedded")
     user = embedded.get("user") if isinstance(embedded, Mapping) else None
-    return RedactedStr(token), dict(user) if isinstance(user, Mapping) else {}
+    return token, dict(user) if isinstance(user, Mapping) else {}
 
 
 def _factors(transaction: Mapping[str, Any]) -> list[Mapping[str, Any]]:

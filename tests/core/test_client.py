@@ -210,10 +210,27 @@ def test_client_auth_shapes_and_repr() -> None:
     assert post["data"]["client_secret"] == "s3cr3t-value"
     assert "auth" not in post
 
-    public = _token_request({"grant_type": "x"}, ClientAuth("0oa1", None, "client_secret_basic"))
+    public = _token_request({"grant_type": "x"}, ClientAuth("0oa1", None, "none"))
     assert public["data"] == {"grant_type": "x", "client_id": "0oa1"}
     with pytest.raises(ValueError, match="method"):
         ClientAuth("0oa1", "s", "private_key_jwt")
+
+
+@pytest.mark.parametrize(
+    ("secret", "method"),
+    [
+        (None, "client_secret_basic"),
+        (None, "client_secret_post"),
+        ("", "client_secret_basic"),
+        ("s3cr3t-value", "none"),
+    ],
+)
+def test_client_auth_method_and_secret_must_agree(secret: str | None, method: str) -> None:
+    # No silent switch to a public client: the flows pick "none" themselves when there is no
+    # secret, so a mismatch here is a caller's mistake.
+    with pytest.raises(ValueError, match="'none'") as info:
+        ClientAuth("0oa1", secret, method)
+    assert "s3cr3t" not in str(info.value)
 
 
 # --- transport faults the emulator cannot produce -------------------------------------------------
