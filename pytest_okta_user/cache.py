@@ -6,8 +6,16 @@ finds it missing or stale signs in and the rest read what it wrote. Three rules 
 * each entry has its own ``filelock`` lock file beside it, always taken with a finite timeout;
 * an entry is written to a temporary file in the same folder and moved into place with
   ``os.replace``, so a reader sees the old entry or the new one, never half of one;
-* entries hold bearer tokens: the folder is 0700, the files 0600, and file names are the variant's
-  hash (never a user name, issuer or secret).
+* entries hold bearer tokens: the files are 0600 and their names are the variant's hash (never a
+  user name, issuer or secret). The plugin keeps them in a folder of their own,
+  ``<cache dir>/okta-user-tokens`` (see :meth:`TokenCache.inside`), which the cache creates 0700;
+  it never changes the mode of a folder it did not create (``--okta-cache-dir .`` must not make
+  the project private), and it refuses a folder another user owns.
+
+A sign-in refused for a reason that a retry cannot cure (a wrong password, an unknown client) is
+written beside the entry as ``<key>.failed`` with the run's id, so that the other processes of the
+same run give the same error without asking Okta again (each retry would count towards locking the
+account out). A later run, with another id, ignores and removes it.
 
 The lock is an OS lock (``fcntl.flock`` on POSIX), which the kernel drops when its holder dies, so a
 killed worker cannot wedge later runs. Network filesystems may not honour it: keep the folder local.
@@ -16,11 +24,11 @@ killed worker cannot wedge later runs. Network filesystems may not honour it: ke
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import re
-import stat
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -29,16 +37,22 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from . import errors
 from .errors import OktaUserError
 from .tokens import FORMAT_VERSION, TokenSet, Variant
 
-__all__ = ["CacheLockTimeout", "TokenCache", "TokenCacheWarning"]
+__all__ = ["SUBFOLDER", "CacheLockTimeout", "CacheUnusable", "TokenCache", "TokenCacheWarning"]
 
 ENTRY_SUFFIX = ".json"
 LOCK_SUFFIX = ".lock"
+FAILED_SUFFIX = ".failed"
+#: The folder of its own the plugin keeps the entries in, inside the configured cache folder.
+SUBFOLDER = "okta-user-tokens"
 # Only names this module writes are ever removed by clear(), even if the folder is shared.
-_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.json")
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.(?:json|failed)")
+_LOCK_NAME = re.compile(r"[0-9a-f]{32}\.lock")
 _TEMP_PREFIX = ".tmp-"
+_CACHE_NAMES = "--okta-cache-dir / OKTA_TOKEN_CACHE_DIR / okta_cache_dir"
 
 
 class TokenCacheWarning(UserWarning):
@@ -52,8 +66,18 @@ class CacheLockTimeout(OktaUserError):
     """Waiting for another process's lock on a cache entry took longer than the lock timeout."""
 
 
+class CacheUnusable(OktaUserError):
+    """The cache folder or an entry's lock file cannot be used (an OS error: permissions, a
+    directory where the lock file should be, a read-only or full disk)."""
+
+
 class TokenCache:
     """A folder of token entries, one per :class:`Variant`, each with its own file lock."""
+
+    @classmethod
+    def inside(cls, folder: Path, *, lock_timeout: float = 120.0) -> TokenCache:
+        """The plugin's cache for the cache folder ``folder``: entries in ``folder/SUBFOLDER``."""
+        return cls(Path(folder) / SUBFOLDER, lock_timeout=lock_timeout)
 
     def __init__(self, folder: Path, *, lock_timeout: float = 120.0) -> None:
         # filelock's default (-1) waits forever: one hung sign-in would hang every other process.
@@ -71,11 +95,17 @@ class TokenCache:
     def lock_path(self, variant: Variant) -> Path:
         return self.folder / f"{variant.key}{LOCK_SUFFIX}"
 
+    def failure_path(self, variant: Variant) -> Path:
+        return self.folder / f"{variant.key}{FAILED_SUFFIX}"
+
     @contextlib.contextmanager
     def locked(self, variant: Variant) -> Iterator[None]:
         """Hold the variant's lock: its holder reads, signs in and stores while others wait."""
-        self._ensure_folder()
         lock_file = self.lock_path(variant)
+        try:
+            self._ensure_folder()
+        except OSError as exc:
+            raise self._unusable(self.folder, "its folder", exc) from None
         lock = FileLock(str(lock_file), timeout=self.lock_timeout, mode=0o600)
         try:
             lock.acquire()
@@ -89,10 +119,54 @@ class TokenCache:
                 " honour or release locks: --okta-cache-dir / OKTA_TOKEN_CACHE_DIR /"
                 " okta_cache_dir; or run without it: --okta-no-cache.",
             ) from None
+        except OSError as exc:
+            raise self._unusable(lock_file, "the lock file", exc) from None
         try:
             yield
         finally:
             lock.release()
+
+    def store_failure(self, variant: Variant, run_id: str, error: OktaUserError) -> None:
+        """Record, for the run ``run_id``, that signing in for ``variant`` failed with ``error``.
+
+        Call it holding the variant's lock. Only the class name, ``what``, ``fix`` and Okta's
+        code, description and status are written: the messages never hold a secret.
+        """
+        self._write(
+            self.failure_path(variant),
+            {
+                "format": FORMAT_VERSION,
+                "run": run_id,
+                "class": type(error).__name__,
+                "what": error.what,
+                "fix": error.fix,
+                "code": error.code,
+                "description": error.description,
+                "status": error.status,
+            },
+        )
+
+    def load_failure(self, variant: Variant, run_id: str) -> OktaUserError | None:
+        """The error :meth:`store_failure` recorded for ``variant`` in the run ``run_id``, or None.
+
+        A record of another run (or an unreadable one) is removed and gives None.
+        """
+        path = self.failure_path(variant)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return None
+        error = _failure_from(raw, run_id)
+        if error is None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return error
+
+    def forget_failure(self, variant: Variant) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.failure_path(variant))
 
     def load(self, variant: Variant) -> TokenSet | None:
         """The stored tokens for ``variant``, or None when there is no usable entry.
@@ -117,12 +191,14 @@ class TokenCache:
 
     def store(self, variant: Variant, tokens: TokenSet) -> None:
         """Write the entry atomically, readable by its owner only."""
-        self._ensure_folder()
-        payload = json.dumps(
+        self._write(
+            self.entry_path(variant),
             {"format": FORMAT_VERSION, "variant": variant.to_dict(), "tokens": tokens.to_dict()},
-            separators=(",", ":"),
-            sort_keys=True,
-        ).encode()
+        )
+
+    def _write(self, target: Path, data: dict[str, Any]) -> None:
+        self._ensure_folder()
+        payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
         # mkstemp creates the file 0600 whatever the umask: the tokens are never readable by
         # others, not even for the moment before the rename.
         fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=ENTRY_SUFFIX, dir=self.folder)
@@ -132,14 +208,14 @@ class TokenCache:
                 handle.flush()
                 # Else a crash soon after the rename can leave an empty entry (only a warning then).
                 os.fsync(handle.fileno())
-            os.replace(temp_name, self.entry_path(variant))
+            os.replace(temp_name, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp_name)
             raise
 
     def clear(self) -> int:
-        """Remove every entry; returns how many. Lock files stay: another process may hold one."""
+        """Remove every entry; returns how many. A lock file goes too when no process holds it."""
         removed = 0
         try:
             names = os.listdir(self.folder)
@@ -156,13 +232,81 @@ class TokenCache:
                 # Left by a process killed between writing and renaming.
                 with contextlib.suppress(OSError):
                     os.unlink(self.folder / name)
+        for name in names:
+            if _LOCK_NAME.fullmatch(name):
+                self._remove_idle_lock(self.folder / name)
         return removed
 
+    def prune(self, now: float, *, older_than: float = 86400.0) -> int:
+        """Remove the entries whose tokens expired more than ``older_than`` seconds before ``now``
+        (and their lock files, when no process holds them); returns how many entries went."""
+        removed = 0
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return 0
+        for name in names:
+            if not (_ENTRY_NAME.fullmatch(name) and name.endswith(ENTRY_SUFFIX)):
+                continue
+            path = self.folder / name
+            expires_at = _expires_at(path)
+            if expires_at is None or expires_at > now - older_than:
+                continue
+            lock_file = path.with_suffix(LOCK_SUFFIX)
+            lock = FileLock(str(lock_file), timeout=0, mode=0o600)
+            try:
+                lock.acquire()
+            except (Timeout, OSError):
+                continue  # in use (or unusable): leave it to the process that holds it
+            try:
+                # Read again under the lock: its holder may just have renewed it.
+                expires_at = _expires_at(path)
+                if expires_at is not None and expires_at <= now - older_than:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                        removed += 1
+                    with contextlib.suppress(OSError):
+                        os.unlink(path.with_suffix(FAILED_SUFFIX))
+            finally:
+                lock.release()
+            self._remove_idle_lock(lock_file)
+        return removed
+
+    @staticmethod
+    def _remove_idle_lock(lock_file: Path) -> None:
+        lock = FileLock(str(lock_file), timeout=0, mode=0o600)
+        try:
+            lock.acquire()
+        except (Timeout, OSError):
+            return  # held by a process: it stays
+        try:
+            # Unlinked while held: a process that opened the file before and waits for it gets a
+            # lock on an unlinked inode, which filelock notices (st_nlink 0) and retries on a new
+            # file. Only a lock without an entry goes (clear() and prune() removed the entry).
+            if not lock_file.with_suffix(ENTRY_SUFFIX).exists():
+                with contextlib.suppress(OSError):
+                    os.unlink(lock_file)
+        finally:
+            lock.release()
+
     def _ensure_folder(self) -> None:
+        # Created 0700 when missing; an existing folder's mode is never changed: it may be the
+        # user's own (a project root, /tmp). It must be this user's, though.
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkdir leaves an existing folder's mode alone (pytest's cache.mkdir makes it 0777 - umask).
-        if os.name == "posix" and stat.S_IMODE(self.folder.stat().st_mode) & 0o077:
-            os.chmod(self.folder, 0o700)
+        if os.name == "posix":
+            info = self.folder.stat()
+            if info.st_uid != os.geteuid():
+                raise PermissionError(
+                    errno.EPERM, "the folder belongs to another user", str(self.folder)
+                )
+
+    def _unusable(self, path: Path, what: str, exc: OSError) -> CacheUnusable:
+        return CacheUnusable(
+            f"The token cache cannot use {what} {path}"
+            f" ({type(exc).__name__}: {exc.strerror or 'error'}).",
+            f"point {_CACHE_NAMES} at a local folder of your own that you can write to, remove"
+            f" whatever is in the way of {path}, or run without the disk cache: --okta-no-cache.",
+        )
 
     def _warn(self, path: Path, problem: str) -> None:
         warnings.warn(
@@ -205,6 +349,41 @@ def _parse(raw: bytes, variant: Variant) -> tuple[str | None, TokenSet | None]:
         return None, TokenSet.from_dict(fields)
     except (KeyError, TypeError, ValueError, AttributeError):
         return "its tokens are missing or malformed", None
+
+
+def _failure_from(raw: bytes, run_id: str) -> OktaUserError | None:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("run") != run_id or not run_id:
+        return None
+    what, fix = data.get("what"), data.get("fix")
+    if not isinstance(what, str) or not isinstance(fix, str):
+        return None
+    cls = getattr(errors, str(data.get("class")), None)
+    if not (isinstance(cls, type) and issubclass(cls, OktaUserError)):
+        cls = OktaUserError
+    try:
+        error = cls(what, fix)
+    except TypeError:  # a subclass that takes other arguments
+        error = OktaUserError(what, fix)
+    code, description, status = data.get("code"), data.get("description"), data.get("status")
+    error.code = code if isinstance(code, str) else None
+    error.description = description if isinstance(description, str) else None
+    error.status = status if type(status) is int else None
+    return error
+
+
+def _expires_at(path: Path) -> float | None:
+    try:
+        data = json.loads(path.read_bytes())
+        value = data["tokens"]["expires_at"]
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _finite_seconds(value: object) -> bool:

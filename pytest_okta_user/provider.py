@@ -6,10 +6,16 @@ lock, so however many processes ask at once, one signs in and the others read wh
 
 A token is handed out only with at least ``min_ttl`` seconds of life left. When a long run outlives
 it, the next request renews it, once for every process sharing the cache.
+
+A sign-in refused for good (a wrong password, an unknown client: see :func:`is_lasting`) is not
+tried again in the run: the process remembers the error, and with a cache and a ``run_id`` (the same
+in every xdist worker of one run) it is recorded beside the entry, so the other workers raise it
+too instead of asking Okta again, which would lock the account out after a few tries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -18,11 +24,17 @@ import warnings
 from collections.abc import Callable
 
 from .cache import TokenCache, TokenCacheWarning, _finite_seconds
-from .errors import OktaUserError
+from .errors import AuthenticationError, ConfigurationError, OAuthError, OktaUserError
 from .settings import DEFAULT_MIN_TTL
 from .tokens import TokenSet, Variant
 
-__all__ = ["DEFAULT_MIN_TTL", "ProviderStats", "ShortLivedTokenWarning", "TokenProvider"]
+__all__ = [
+    "DEFAULT_MIN_TTL",
+    "ProviderStats",
+    "ShortLivedTokenWarning",
+    "TokenProvider",
+    "is_lasting",
+]
 
 
 log = logging.getLogger(__name__)
@@ -54,8 +66,11 @@ class TokenProvider:
         cache: TokenCache | None,
         min_ttl: float = DEFAULT_MIN_TTL,
         clock: Callable[[], float] = time.time,
+        run_id: str = "",
     ) -> None:
         self._exchange = exchange
+        self.run_id = run_id
+        """Shared by the processes of one run; "" keeps failures in this process only."""
         self._refresh = refresh
         self.cache = cache
         self.min_ttl = _checked_ttl(min_ttl)
@@ -87,6 +102,14 @@ class TokenProvider:
                 tokens = self._renew(variant, self._memory.get(variant), ttl)
             else:
                 with self.cache.locked(variant):
+                    if self.run_id:
+                        failure = self.cache.load_failure(variant, self.run_id)
+                        if failure is not None:
+                            # Another process of this run was refused: the same error, no retry.
+                            with self._lock:
+                                self._failures[variant] = failure
+                                self.stats.failures_replayed += 1
+                            raise failure
                     # Read under the lock: another process may have just stored a fresh entry.
                     stored = self.cache.load(variant)
                     if stored is not None and _fresh(stored, self._clock(), ttl):
@@ -139,6 +162,10 @@ class TokenProvider:
         except OktaUserError as exc:
             with self._lock:
                 self._failures[variant] = exc
+            if self.cache is not None and self.run_id and is_lasting(exc):
+                # Called holding the entry's lock (see get()): the next process reads it first.
+                with contextlib.suppress(OSError):
+                    self.cache.store_failure(variant, self.run_id, exc)
             raise
         with self._lock:
             self.stats.exchanges += 1
@@ -157,8 +184,10 @@ class TokenProvider:
                 ShortLivedTokenWarning(
                     f"pytest-okta-user: the new token for {variant.describe()} has"
                     f" {left:.0f}s left, less than the {ttl:g}s asked for (min_ttl); it is used"
-                    " anyway and renewed at half its lifetime. Lower min_ttl, or lengthen the"
-                    " token lifetime in the authorization server's access policy rule."
+                    " anyway and renewed at half its lifetime. Fix: lower the minimum TTL"
+                    " (--okta-min-ttl / OKTA_MIN_TTL / okta_min_ttl, or the okta marker's"
+                    " min_ttl=), or lengthen the token lifetime in the authorization server's"
+                    " access policy rule."
                 ),
                 stacklevel=4,
             )
@@ -178,6 +207,13 @@ class TokenProvider:
                 ),
                 stacklevel=3,
             )
+
+
+def is_lasting(error: OktaUserError) -> bool:
+    """Whether asking again in the same run cannot help (so it must not be retried by another
+    process): a refused password or factor, a client or grant Okta rejects, wrong settings. Not a
+    transport error, a rate limit, a timeout or an unexpected answer, which may pass."""
+    return isinstance(error, (AuthenticationError, ConfigurationError, OAuthError))
 
 
 def _fresh(tokens: TokenSet, now: float, ttl: float) -> bool:

@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from pytest_okta_user.cache import CacheLockTimeout, TokenCache, TokenCacheWarning
+from pytest_okta_user.cache import (
+    SUBFOLDER,
+    CacheLockTimeout,
+    CacheUnusable,
+    TokenCache,
+    TokenCacheWarning,
+)
 from pytest_okta_user.errors import OktaUserError
 from pytest_okta_user.tokens import FORMAT_VERSION, TokenSet, Variant
 
@@ -115,12 +121,54 @@ def test_folder_0700_and_files_0600_whatever_the_umask(cache: TokenCache) -> Non
 
 
 @posix_only
-def test_an_existing_open_folder_is_made_private(tmp_path: Path) -> None:
-    folder = tmp_path / "shared"
+def test_the_users_folder_keeps_its_mode_and_the_entries_get_a_private_one(
+    tmp_path: Path,
+) -> None:
+    # --okta-cache-dir . must not make the project root private (nor /tmp, as root).
+    folder = tmp_path / "project"
+    folder.mkdir()
+    folder.chmod(0o755)
+    cache = TokenCache.inside(folder)
+    cache.store(VARIANT, tokens())
+    with cache.locked(VARIANT):
+        pass
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert cache.folder == folder / SUBFOLDER
+    assert stat.S_IMODE(cache.folder.stat().st_mode) == 0o700
+    assert sorted(os.listdir(folder)) == [SUBFOLDER]
+    assert stat.S_IMODE(cache.entry_path(VARIANT).stat().st_mode) == 0o600
+
+
+@posix_only
+def test_an_existing_folder_is_never_chmodded(tmp_path: Path) -> None:
+    folder = tmp_path / "open"
     folder.mkdir()
     folder.chmod(0o755)
     TokenCache(folder).store(VARIANT, tokens())
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert stat.S_IMODE(TokenCache(folder).entry_path(VARIANT).stat().st_mode) == 0o600
+
+
+@posix_only
+def test_a_lock_file_that_cannot_be_opened_is_a_short_error(cache: TokenCache) -> None:
+    cache.folder.mkdir(parents=True)
+    cache.lock_path(VARIANT).mkdir()  # a directory where the lock file should be
+    with pytest.raises(CacheUnusable) as caught, cache.locked(VARIANT):
+        pass
+    message = str(caught.value)
+    assert str(cache.lock_path(VARIANT)) in message
+    for name in ("--okta-cache-dir", "OKTA_TOKEN_CACHE_DIR", "okta_cache_dir", "--okta-no-cache"):
+        assert name in message
+
+
+@posix_only
+def test_a_cache_folder_that_cannot_be_made_is_a_short_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    cache = TokenCache(blocker / "sub")
+    with pytest.raises(CacheUnusable, match="--okta-no-cache") as caught, cache.locked(VARIANT):
+        pass
+    assert str(cache.folder) in str(caught.value)
 
 
 @posix_only
@@ -319,8 +367,30 @@ def test_clear_removes_entries_only(cache: TokenCache) -> None:
     assert cache.clear() == 3
     assert all(cache.load(variant) is None for variant in variants)
     left = set(os.listdir(cache.folder))
-    assert left == {"notes.txt"} | {f"{variant.key}.lock" for variant in variants}
+    # Lock files no process holds go too; a held one stays.
+    assert left == {"notes.txt"}
+    cache.store(VARIANT, tokens())
+    with cache.locked(VARIANT):
+        assert cache.clear() == 1
+        assert set(os.listdir(cache.folder)) == {"notes.txt", f"{VARIANT.key}.lock"}
     assert cache.clear() == 0
+
+
+def test_prune_removes_long_expired_entries_and_their_idle_locks(cache: TokenCache) -> None:
+    old = dataclasses.replace(VARIANT, user="old@example.com")
+    held = dataclasses.replace(VARIANT, user="held@example.com")
+    for variant in (VARIANT, old, held):
+        cache.store(variant, tokens())
+        with cache.locked(variant):
+            pass
+    expires = tokens().expires_at
+    # A day after expiry: gone, unless a process holds its lock (it may be renewing it).
+    with cache.locked(held):
+        assert cache.prune(expires + 86400.0 + 1) == 2
+    assert set(os.listdir(cache.folder)) == {f"{held.key}.json", f"{held.key}.lock"}
+    cache.store(VARIANT, tokens())
+    assert cache.prune(expires + 86400.0 - 1) == 0
+    assert cache.load(VARIANT) is not None
 
 
 def test_clear_without_a_folder(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import stat
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -13,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from pytest_okta_user.cache import CacheLockTimeout, TokenCache, TokenCacheWarning
-from pytest_okta_user.errors import OktaUserError
+from pytest_okta_user.errors import (
+    AuthenticationError,
+    InvalidClient,
+    OktaUserError,
+    RateLimited,
+    RequestTimeout,
+)
 from pytest_okta_user.provider import (
     DEFAULT_MIN_TTL,
     ShortLivedTokenWarning,
@@ -116,9 +123,16 @@ def provider(
     )
 
 
-def test_default_min_ttl_is_sensible() -> None:
-    # Room for a test's requests, well below Okta's shortest access-token lifetime (5 minutes).
-    assert 30 <= DEFAULT_MIN_TTL <= 150
+def test_without_min_ttl_the_default_decides_when_to_renew(
+    okta: FakeOkta, cache: TokenCache, clock: Clock
+) -> None:
+    tokens = TokenProvider(exchange=okta.exchange, refresh=None, cache=cache, clock=clock)
+    first = tokens.get(VARIANT)
+    clock.advance(3600 - DEFAULT_MIN_TTL)  # exactly the default left: still handed out
+    assert tokens.get(VARIANT) is first
+    clock.advance(1)
+    assert tokens.get(VARIANT) is not first
+    assert okta.total == 2
 
 
 def test_cold_then_memory(okta: FakeOkta, cache: TokenCache) -> None:
@@ -390,6 +404,75 @@ def test_a_failed_exchange_is_tried_once_per_process(okta: FakeOkta, cache: Toke
     with pytest.raises(Rejected):
         tokens.get(VARIANT)
     assert okta.exchanges[VARIANT] == 1
+
+
+def run_provider(okta: FakeOkta, cache: TokenCache | None, run_id: str) -> TokenProvider:
+    """Another process of a run: its own provider (no shared memory), the same cache folder."""
+    return TokenProvider(
+        exchange=okta.exchange, refresh=None, cache=cache, clock=okta.clock, run_id=run_id
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthenticationError(
+            "Okta refused the sign-in for alice@example.com (E0000004)", "check OKTA_PASSWORD"
+        ),
+        InvalidClient("invalid_client: no such client", "check OKTA_CLIENT_ID"),
+    ],
+)
+def test_a_lasting_failure_is_shared_with_the_other_processes_of_the_run(
+    okta: FakeOkta, cache: TokenCache, error: OktaUserError
+) -> None:
+    okta.exchange_error = error
+    with pytest.raises(type(error)):
+        run_provider(okta, cache, "run-1").get(VARIANT)
+    assert stat.S_IMODE(cache.failure_path(VARIANT).stat().st_mode) == 0o600
+    for _worker in range(3):
+        with pytest.raises(type(error)) as replayed:
+            run_provider(okta, cache, "run-1").get(VARIANT)
+        assert (replayed.value.what, replayed.value.fix) == (error.what, error.fix)
+        assert str(replayed.value) == str(error)
+    assert okta.total == 1
+    # The next run asks Okta again (the password may have been fixed) and drops the old record.
+    okta.exchange_error = None
+    assert run_provider(okta, cache, "run-2").get(VARIANT).access_token
+    assert okta.total == 2
+    assert not cache.failure_path(VARIANT).exists()
+
+
+@pytest.mark.parametrize(
+    "error", [RequestTimeout("Okta did not answer in 10s"), RateLimited("429 on /authn")]
+)
+def test_a_passing_failure_is_not_shared(
+    okta: FakeOkta, cache: TokenCache, error: OktaUserError
+) -> None:
+    okta.exchange_error = error
+    for _worker in range(2):
+        with pytest.raises(type(error)):
+            run_provider(okta, cache, "run-1").get(VARIANT)
+    assert okta.total == 2
+    assert not cache.failure_path(VARIANT).exists()
+
+
+def test_without_a_run_id_or_a_cache_failures_stay_in_the_process(
+    okta: FakeOkta, cache: TokenCache
+) -> None:
+    okta.exchange_error = AuthenticationError("refused", "check OKTA_PASSWORD")
+    for shared in (cache, None):
+        for run_id in ("", "run-1") if shared is None else ("",):
+            with pytest.raises(AuthenticationError):
+                run_provider(okta, shared, run_id).get(VARIANT)
+    assert okta.total == 3
+    assert not cache.failure_path(VARIANT).exists()
+
+
+def test_an_unreadable_failure_record_is_ignored(okta: FakeOkta, cache: TokenCache) -> None:
+    cache.folder.mkdir(parents=True)
+    cache.failure_path(VARIANT).write_text("{not json")
+    assert run_provider(okta, cache, "run-1").get(VARIANT).access_token
+    assert not cache.failure_path(VARIANT).exists()
 
 
 def test_an_unexpected_exchange_error_is_not_remembered(okta: FakeOkta) -> None:
