@@ -53,6 +53,8 @@ __all__ = [
 SETTINGS_KEY = pytest.StashKey["Settings"]()
 EMULATOR_KEY = pytest.StashKey["object"]()
 PROVIDER_KEY = pytest.StashKey["TokenProvider"]()
+#: The run's id: the same in the controller and every xdist worker, another in the next run.
+RUN_ID_KEY = pytest.StashKey[str]()
 #: Keys of the variants this process handed out tokens for (for the run's summary line).
 VARIANTS_KEY = pytest.StashKey[set[str]]()
 
@@ -184,9 +186,14 @@ def okta_provider(
             v, credentials, http=http, clock=okta_clock, response_mode=s.response_mode.value
         ),
         refresh=lambda v, t: flows.refresh(v, t, credentials, http=http, clock=okta_clock),
-        cache=None if s.no_cache or folder is None else TokenCache(folder),
+        cache=(
+            None
+            if s.no_cache or folder is None
+            else TokenCache.inside(folder, lock_timeout=s.lock_timeout())
+        ),
         min_ttl=s.min_ttl.value,
         clock=okta_clock,
+        run_id=pytestconfig.stash.get(RUN_ID_KEY, ""),
     )
     pytestconfig.stash[PROVIDER_KEY] = provider
     return provider

@@ -12,6 +12,8 @@ import contextlib
 import getpass
 import os
 import sys
+import time
+import uuid
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ import pytest
 from .fixtures import (  # noqa: F401  (fixtures register by being names in the plugin module)
     EMULATOR_KEY,
     PROVIDER_KEY,
+    RUN_ID_KEY,
     SETTINGS_KEY,
     VARIANTS_KEY,
     EmulatorInfo,
@@ -159,7 +162,13 @@ def _configure(config: pytest.Config) -> None:
     env = os.environ
     worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
     # What the workers get (see _XdistHooks); the password stays a Secret until it is sent.
-    payload: dict[str, Any] = {"password": None, "password_hint": "", "emulator": None}
+    # run_id: failures that no retry can cure are shared by the run's processes (provider.py).
+    payload: dict[str, Any] = {
+        "password": None,
+        "password_hint": "",
+        "emulator": None,
+        "run_id": uuid.uuid4().hex,
+    }
 
     if worker_input is not None:
         payload.update(worker_input.get(WORKERINPUT_KEY) or {})
@@ -199,11 +208,18 @@ def _configure(config: pytest.Config) -> None:
     )
     config.stash[SETTINGS_KEY] = settings
     config.stash[_PAYLOAD_KEY] = payload
-    if worker_input is None and settings.clear_cache and settings.cache_dir.value is not None:
+    config.stash[RUN_ID_KEY] = payload["run_id"]
+    if worker_input is None and settings.cache_dir.value is not None:
         # Only the controller: a worker clearing it could remove what another worker just stored.
         from .cache import TokenCache
 
-        TokenCache(settings.cache_dir.value).clear()
+        cache = TokenCache.inside(settings.cache_dir.value)
+        if settings.clear_cache:
+            cache.clear()
+        else:
+            # Entries whose tokens died long ago (an emulator's, whose instance id changes every
+            # run; a user no longer tested) would pile up: no run can use them any more.
+            cache.prune(time.time())
 
 
 def _start_emulator(config: pytest.Config) -> OktaEmulator:

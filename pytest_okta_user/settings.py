@@ -82,6 +82,14 @@ DEFAULT_RETRIES = 2
 MAX_RETRIES = 10
 #: Longest total wait, in seconds, for a rate-limit window to reset (429); 0: never wait.
 DEFAULT_RATE_LIMIT_WAIT = 30.0
+#: The shortest wait for another process's sign-in (the cache lock), whatever the transport says.
+MIN_LOCK_TIMEOUT = 120.0
+#: Requests one sign-in makes at most: authn, factor verify, authorize, token, keys.
+SIGN_IN_CALLS = 5
+#: The client's first retry backoff (seconds), doubled per retry (client.HttpOptions.backoff).
+RETRY_BACKOFF = 0.5
+#: Room for what no setting bounds: a TOTP code waiting for its next time step, discovery.
+LOCK_SLACK = 30.0
 #: How /authorize hands back its answer; unset: query for code flows, fragment for implicit.
 RESPONSE_MODES = ("query", "fragment", "form_post")
 
@@ -182,6 +190,15 @@ class Settings:
     """The emulator's instance id in emulator mode: tokens of one emulator never serve another."""
     password_hint: str = field(default="", compare=False)
     """Why no password prompt happened, added to the missing-password message."""
+
+    def lock_timeout(self) -> float:
+        """How long a process waits for another's sign-in (the cache entry's lock): the longest a
+        sign-in can take with these transport settings, and never less than 2 minutes."""
+        per_call = self.timeout.value * (self.retries.value + 1) + RETRY_BACKOFF * float(
+            2**self.retries.value - 1
+        )
+        longest = SIGN_IN_CALLS * per_call + self.rate_limit_wait.value + LOCK_SLACK
+        return max(MIN_LOCK_TIMEOUT, longest)
 
     def issuer_for(self, auth_server: str | None = None) -> str | None:
         """The issuer of ``auth_server`` (default: the configured one); ``org``: the org server."""
@@ -404,7 +421,9 @@ def normalise_domain(raw: str, source: str) -> tuple[str, str | None]:
             f"use https://{admin.group(1)}.{admin.group(2)}",
         )
     netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
+    # The scheme's default port is the same org: Okta's issuer has none, and tokens are checked
+    # against the issuer as a string.
+    if port is not None and (scheme, port) not in (("https", 443), ("http", 80)):
         netloc += f":{port}"
     org_url = f"{scheme}://{netloc}"
     path = parts.path

@@ -504,3 +504,32 @@ def test_build_variant_takes_the_request_over_the_settings() -> None:
     assert (v.user, v.issuer, v.scopes, v.redirect_uri) == (None, ORG, ("x",), None)
     v = build_variant(s, OktaRequest(user="other@example.com", flow="password"))
     assert (v.user, v.redirect_uri) == ("other@example.com", None)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "org", "server"),
+    [
+        ("https://dev-123.okta.com:443", "https://dev-123.okta.com", None),
+        ("dev-123.okta.com:443/oauth2/default", "https://dev-123.okta.com", "default"),
+        ("http://127.0.0.1:80", "http://127.0.0.1", None),
+        ("https://dev-123.okta.com:8443", "https://dev-123.okta.com:8443", None),
+        ("http://localhost:443", "http://localhost:443", None),
+    ],
+)
+def test_the_schemes_default_port_is_dropped(pasted: str, org: str, server: str | None) -> None:
+    # The issuer in Okta's tokens has no port: keeping ":443" would fail every token check.
+    assert normalise_domain(pasted, "from env OKTA_DOMAIN") == (org, server)
+
+
+def test_the_lock_timeout_follows_the_transport_settings() -> None:
+    # Defaults: 5 calls x (10s x 3 attempts + 0.5s + 1s backoff) + 30s rate-limit wait + 30s.
+    assert run(env=ENV).lock_timeout() == 5 * (10 * 3 + 1.5) + 30 + 30
+    quick = run(env={**ENV, "OKTA_TIMEOUT": "2", "OKTA_RETRIES": "0", "OKTA_RATE_LIMIT_WAIT": "0"})
+    assert quick.lock_timeout() == 120  # never below two minutes
+    slow = run(
+        env={**ENV, "OKTA_TIMEOUT": "30", "OKTA_RETRIES": "3", "OKTA_RATE_LIMIT_WAIT": "120"}
+    )
+    # 5 x (30 x 4 + 0.5 x (1 + 2 + 4)) + 120 + 30
+    assert slow.lock_timeout() == 5 * (30 * 4 + 3.5) + 120 + 30
+    longer_wait = run(env={**ENV, "OKTA_TIMEOUT": "30", "OKTA_RETRIES": "3"})
+    assert longer_wait.lock_timeout() < slow.lock_timeout()
