@@ -75,6 +75,18 @@ def _secret(token: str) -> str:
     return RedactedStr(token)
 
 
+def _handed_out(tokens: TokenSet) -> TokenSet:
+    """A copy whose tokens are :class:`RedactedStr`: a failing ``assert`` on one of them (or
+    ``--showlocals``) shows a fingerprint. Still ``str``s, equal to the tokens, and JSON-able;
+    the provider and the cache keep the plain ones."""
+    return dataclasses.replace(
+        tokens,
+        access_token=None if tokens.access_token is None else _secret(tokens.access_token),
+        id_token=None if tokens.id_token is None else _secret(tokens.id_token),
+        refresh_token=None if tokens.refresh_token is None else _secret(tokens.refresh_token),
+    )
+
+
 @dataclass(frozen=True)
 class OktaUser:
     """Who signed in: the login, Okta's user id, and the profile Okta returned."""
@@ -232,7 +244,7 @@ def okta_tokens(
 ) -> TokenSet:
     """The token set of this test's variant: tokens, expiry, scopes and decoded claims."""
     try:
-        return _get(pytestconfig, okta_provider, okta_variant, _okta_request.min_ttl)
+        return _handed_out(_get(pytestconfig, okta_provider, okta_variant, _okta_request.min_ttl))
     except OktaUserError as exc:
         error = exc
     _fail(error)
@@ -291,7 +303,7 @@ def okta_token_factory(
             given = {k: v for k, v in vars(asked[0]).items() if v is not None}
             merged = dataclasses.replace(_okta_request, **given)
             variant = build_variant(okta_settings, merged)
-            return _get(pytestconfig, okta_provider, variant, merged.min_ttl)
+            return _handed_out(_get(pytestconfig, okta_provider, variant, merged.min_ttl))
         except OktaUserError as exc:
             error = exc
         _fail(error)

@@ -353,6 +353,8 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     tokens = sys.modules.get("pytest_okta_user.tokens")
     if tokens is None:  # no token was handed out in this process, so none can be compared
         return None
+    if isinstance(left, tokens.TokenSet) and isinstance(right, tokens.TokenSet):
+        return _explain_token_sets(tokens, op, left, right)
     secret_type = tokens.RedactedStr
     if not isinstance(left, secret_type) and not isinstance(right, secret_type):
         return None
@@ -366,6 +368,39 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
         f"{shown(left)} {op} {shown(right)}",
         "(pytest-okta-user shows tokens by fingerprint: the first 8 hex digits of their SHA-256)",
     ]
+
+
+#: TokenSet fields shown by fingerprint only.
+_TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
+
+
+def _explain_token_sets(tokens: Any, op: str, left: Any, right: Any) -> list[str]:
+    """Two token sets: their reprs (fingerprints) and the fields that differ, tokens by
+    fingerprint (pytest's own dataclass explanation would print the fields' values)."""
+    import dataclasses
+
+    lines = [f"{left!r} {op} {right!r}"]
+    differ = [
+        f.name for f in dataclasses.fields(left) if getattr(left, f.name) != getattr(right, f.name)
+    ]
+    if not differ:
+        lines.append("TokenSet fields are all equal")
+        return lines
+    lines.append(f"TokenSet fields differ: {', '.join(differ)}")
+    for name in differ:
+        a, b = getattr(left, name), getattr(right, name)
+        if name in _TOKEN_FIELDS:
+            shown = f"<{tokens.fingerprint(a)}> != <{tokens.fingerprint(b)}>"
+        elif name in ("access_claims", "id_claims", "user"):
+            keys = sorted(set(a) ^ set(b)) or sorted(k for k in a if a.get(k) != b.get(k))
+            shown = f"differ in {', '.join(map(str, keys))}"
+        else:
+            shown = f"{a!r} != {b!r}"
+        lines.append(f"  {name}: {shown}")
+    lines.append(
+        "(pytest-okta-user shows tokens by fingerprint: the first 8 hex digits of their SHA-256)"
+    )
+    return lines
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -547,17 +547,46 @@ import textwrap
 
 
 def test_leaks_on_purpose(okta_tokens):
-    # Wrapped over lines, logged at DEBUG, cut into the failure message: each must be found.
-    print("\\n".join(textwrap.wrap(okta_tokens.access_token, 50)))
+    # str() takes the plain text out of the redacting string, deliberately. Wrapped over lines,
+    # logged at DEBUG, cut into the failure message: each must be found.
+    print("\\n".join(textwrap.wrap(str(okta_tokens.access_token), 50)))
     logging.getLogger("inner.control").debug("the password is %s", os.environ["OKTA_PASSWORD"])
-    raise AssertionError(okta_tokens.refresh_token[3:20])
+    raise AssertionError(str(okta_tokens.refresh_token)[3:20])
 """
 
 
 USER_FRAME = """
+import dataclasses
+
+
 def test_compares_the_token_strings(okta_access_token, okta_id_token):
     assert okta_access_token == okta_id_token
+
+
+def test_compares_a_token_of_the_set(okta_tokens):
+    assert okta_tokens.access_token == "nope"
+
+
+def test_asks_the_id_token_to_be_none(okta_tokens):
+    assert okta_tokens.id_token is None
+
+
+def test_compares_two_token_sets(okta_tokens):
+    assert okta_tokens == dataclasses.replace(okta_tokens, access_token="other")
+
+
+def test_compares_what_the_factory_gave(okta_token_factory, okta_tokens):
+    assert okta_token_factory().refresh_token == okta_tokens.access_token
 """
+
+#: What the user-frame tests must have failed on (a typo in them would make the search vacuous).
+USER_FRAME_FAILURES = {
+    "test_compares_the_token_strings",
+    "test_compares_a_token_of_the_set",
+    "test_asks_the_id_token_to_be_none",
+    "test_compares_two_token_sets",
+    "test_compares_what_the_factory_gave",
+}
 
 EMULATED = """
 import pytest
@@ -777,7 +806,11 @@ def test_no_secret_in_emulator_mode_under_xdist(runs: Runs) -> None:
 
 
 def test_the_test_taking_the_token_strings_failed_as_written(runs: Runs) -> None:
-    assert runs.user_frame.outcomes() == {"test_compares_the_token_strings": "failed"}
+    assert runs.user_frame.outcomes() == dict.fromkeys(USER_FRAME_FAILURES, "failed")
+    out = runs.user_frame.stdout
+    # Each failed on its assert, explained by fingerprints (the plugin's assertrepr hook).
+    assert "<redacted " in out
+    assert "TokenSet fields differ: access_token" in out
 
 
 def test_no_token_string_in_the_output_of_a_failing_test_that_takes_it(runs: Runs) -> None:
