@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_SCOPES",
     "DEFAULT_TIMEOUT",
     "FLOWS",
+    "INSTANCE_ENV",
     "MAX_RETRIES",
     "NAMES",
     "MarkerError",
@@ -82,6 +83,8 @@ DEFAULT_RETRIES = 2
 MAX_RETRIES = 10
 #: Longest total wait, in seconds, for a rate-limit window to reset (429); 0: never wait.
 DEFAULT_RATE_LIMIT_WAIT = 30.0
+#: The instance id of a stand-alone emulator (its keys): part of the variant, hence the cache key.
+INSTANCE_ENV = "OKTA_EMULATOR_INSTANCE"
 #: The shortest wait for another process's sign-in (the cache lock), whatever the transport says.
 MIN_LOCK_TIMEOUT = 120.0
 #: Requests one sign-in makes at most: authn, factor verify, authorize, token, keys.
@@ -693,6 +696,10 @@ def resolve(
     """
     sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd())
     emulator = resolve_emulator_flag(cli, env, ini, ini_path)
+    if not instance:
+        # A stand-alone emulator (python -m pytest_okta_user.emulator) names its instance, so
+        # that tokens cached from an earlier emulator on the same URL are not served.
+        instance = env.get(INSTANCE_ENV, "").strip()
     if emulator_env is not None:
         # The emulator's org replaces whatever else names an org: the run must not reach a real one.
         sources_for_org = _Sources({}, dict(emulator_env), {}, None, sources.cwd)

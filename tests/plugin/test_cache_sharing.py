@@ -7,6 +7,7 @@ environment) against the outer test's emulator, and counts the requests the emul
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 
@@ -124,3 +125,26 @@ def test_a_token_the_run_outlived_is_renewed_once_across_workers(
 
     inner()
     assert counts(okta) == (3, 4)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_restarted_stand_alone_emulator_is_signed_in_to_again(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two emulators one after the other on the same URL: the second has other keys, so the first
+    # one's cached tokens would fail its checks. OKTA_EMULATOR_INSTANCE keeps them apart.
+    pytester.makepyfile(test_suite=SUITE)
+    port = _free_port()
+    for _restart in range(2):
+        with OktaEmulator(port=port) as okta:
+            for name, value in okta.env().items():
+                monkeypatch.setenv(name, value)
+            monkeypatch.setenv("OKTA_EMULATOR_INSTANCE", okta.instance_id)
+            result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-n", "2")
+            result.assert_outcomes(passed=2 * TESTS_PER_VARIANT)
+            assert okta.count("authn") == 2  # the default and the offline variant, signed in

@@ -533,3 +533,12 @@ def test_the_lock_timeout_follows_the_transport_settings() -> None:
     assert slow.lock_timeout() == 5 * (30 * 4 + 3.5) + 120 + 30
     longer_wait = run(env={**ENV, "OKTA_TIMEOUT": "30", "OKTA_RETRIES": "3"})
     assert longer_wait.lock_timeout() < slow.lock_timeout()
+
+
+def test_a_stand_alone_emulators_instance_is_part_of_the_variant() -> None:
+    first = build_variant(run(env={**ENV, "OKTA_EMULATOR_INSTANCE": "emu-1"}), OktaRequest())
+    second = build_variant(run(env={**ENV, "OKTA_EMULATOR_INSTANCE": "emu-2"}), OktaRequest())
+    assert (first.instance, second.instance) == ("emu-1", "emu-2")
+    assert first.key != second.key
+    # The plugin's own emulator (--okta-emulator) names it itself.
+    assert run(env={**ENV, "OKTA_EMULATOR_INSTANCE": "emu-1"}, instance="own").instance == "own"
