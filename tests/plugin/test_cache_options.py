@@ -1,11 +1,15 @@
-"""--okta-clear-cache empties the token cache before the run (on the controller only)."""
+"""--okta-clear-cache empties the token cache before the run (on the controller only); long-dead
+entries are pruned at the start of every run."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 
 import pytest
 
+from pytest_okta_user.cache import TokenCache
 from pytest_okta_user.emulator import OktaEmulator
 
 RunInner = Callable[..., pytest.RunResult]
@@ -26,3 +30,27 @@ def test_clear_cache_makes_the_next_run_sign_in_again(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["okta token cache: * cleared at start (--okta-clear-cache)"])
     assert okta.count("authn") == 2
+
+
+def test_emulator_runs_leave_no_dead_entries_behind(
+    pytester: pytest.Pytester, run_inner: RunInner
+) -> None:
+    # Each --okta-emulator run has a new instance id, hence new entries; a later run removes the
+    # ones whose tokens died more than a day ago (and their lock files), and keeps the rest.
+    pytester.makepyfile(
+        test_one="def test_token(okta_access_token):\n    assert okta_access_token\n"
+    )
+    folder = pytester.path / "tokens"
+    run_inner("--okta-emulator", "--okta-cache-dir", str(folder)).assert_outcomes(passed=1)
+    cache = TokenCache.inside(folder)
+    [entry] = sorted(cache.folder.glob("*.json"))
+    data = json.loads(entry.read_text())
+    data["tokens"]["expires_at"] = time.time() - 2 * 86400
+    entry.write_text(json.dumps(data))
+
+    run_inner("--okta-emulator", "--okta-cache-dir", str(folder)).assert_outcomes(passed=1)
+
+    left = sorted(p.name for p in cache.folder.iterdir())
+    assert entry.name not in left
+    assert entry.with_suffix(".lock").name not in left
+    assert len([name for name in left if name.endswith(".json")]) == 1  # this run's
