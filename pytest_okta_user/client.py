@@ -249,7 +249,7 @@ def parse_authorize_response(
                 raise _sign_in_page(status, "redirected to a sign-in page")
             raise IdpRedirect(
                 "Okta redirected the sign-in to another identity provider (IdP routing rule)"
-                f" instead of answering (HTTP {status} to {urlsplit(location).netloc}).",
+                f" instead of answering (HTTP {status} to {urlsplit(location).hostname}).",
                 "route the test user to Okta in Security > Identity Providers > Routing Rules,"
                 " or use a user Okta signs in itself.",
                 status=status,

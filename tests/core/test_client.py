@@ -138,6 +138,8 @@ def test_relative_redirect_to_okta_sign_in_is_login_required() -> None:
         "https://other.okta.com/oauth2/v1/authorize#code=x&state=okta-state-1",
         # A SAML IdP.
         "https://idp.example.com/adfs/ls/?SAMLRequest=fZJNb9swDIbv&RelayState=abc",
+        # Whatever the Location carries before the host stays out of the message.
+        "https://okta-state-1:SAMLRequest@idp.example.com/sso",
     ],
 )
 def test_redirect_to_another_identity_provider(location: str) -> None:
