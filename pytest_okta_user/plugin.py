@@ -342,6 +342,65 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+# ---- session token values outliving their life ---------------------------------------------------
+
+#: Session fixtures whose value is fixed at first use: no request renews it.
+_FIXED_VALUES = ("okta_access_token", "okta_id_token", "okta_tokens")
+#: The plugin's fixtures that take okta_tokens and renew (okta_auth) or need no live token.
+_RENEWING_OR_TIMELESS = frozenset({"okta_auth", "okta_user", "okta_access_token", "okta_id_token"})
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a test at setup whose session token (okta_access_token, okta_id_token, okta_tokens)
+    has less than min_ttl left: the value was fixed at first use, and a long run outlived it.
+
+    Runs after the runner's own setup (trylast), so the fixtures hold their values.
+    """
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    tokens = funcargs.get("okta_tokens")
+    provider = item.config.stash.get(PROVIDER_KEY, None)
+    if tokens is None or provider is None or not _uses_a_fixed_value(item):
+        return
+    request: OktaRequest = funcargs.get("_okta_request", OktaRequest())
+    if provider.fresh(tokens, min_ttl=request.min_ttl):
+        return
+    ttl = provider.min_ttl if request.min_ttl is None else request.min_ttl
+    left = tokens.expires_at - provider.now()
+    pytest.fail(
+        f"pytest-okta-user: the token handed out for this run ({', '.join(_fixed_in(item))})"
+        f" has {max(left, 0):.0f}s left, less than min_ttl ({ttl:g}s); session fixtures keep"
+        " the value they got first.\n  fix: use okta_session or okta_auth (they renew the"
+        " token before every request) or okta_token_factory(...) (a fresh one per call), or"
+        " lengthen the access token lifetime in the authorization server's access policy rule.",
+        pytrace=False,
+    )
+
+
+def _fixed_in(item: pytest.Item) -> list[str]:
+    names = getattr(item, "fixturenames", ())
+    return [name for name in _FIXED_VALUES if name in names]
+
+
+def _uses_a_fixed_value(item: pytest.Item) -> bool:
+    """Whether the test, or a fixture it uses, takes one of the fixed session token values
+    (okta_tokens reached only through okta_auth/okta_session does not count: that renews)."""
+    names = getattr(item, "fixturenames", ())
+    if "okta_access_token" in names or "okta_id_token" in names:
+        return True
+    if "okta_tokens" not in names:
+        return False
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:  # pytest's internals moved: assume the value is used
+        return True
+    if "okta_tokens" in info.argnames:
+        return True
+    for name, defs in info.name2fixturedefs.items():
+        if name not in _RENEWING_OR_TIMELESS and defs and "okta_tokens" in defs[-1].argnames:
+            return True
+    return False
+
+
 # ---- reporting ----------------------------------------------------------------------------------
 
 

@@ -124,6 +124,15 @@ class TokenProvider:
                 self._memory[variant] = tokens
             return tokens
 
+    def now(self) -> float:
+        """The provider's clock (the plugin's ``okta_clock``)."""
+        return self._clock()
+
+    def fresh(self, tokens: TokenSet, *, min_ttl: float | None = None) -> bool:
+        """Whether ``get`` would still hand out ``tokens`` now, rather than renew them."""
+        ttl = self.min_ttl if min_ttl is None else _checked_ttl(min_ttl)
+        return _fresh(tokens, self._clock(), ttl)
+
     def _remembered(self, variant: Variant, ttl: float) -> TokenSet | None:
         with self._lock:
             tokens = self._memory.get(variant)
