@@ -299,7 +299,12 @@ def okta_token_factory(
         try:
             asked = expand_marker(kwargs)
             if len(asked) != 1:
-                raise MarkerError("the token factory takes one value per argument, not a list")
+                raise MarkerError(
+                    f"the token factory takes one value per argument, not a list ({kwargs!r})",
+                    "call it once per value, e.g. [okta_token_factory(flow=f) for f in"
+                    " ('code', 'pkce')], or put the list on @pytest.mark.okta to run the test"
+                    " once per value",
+                )
             given = {k: v for k, v in vars(asked[0]).items() if v is not None}
             merged = dataclasses.replace(_okta_request, **given)
             variant = build_variant(okta_settings, merged)

@@ -53,6 +53,7 @@ from .settings import (
     expand_marker,
     resolve,
     resolve_emulator_flag,
+    resolve_flow,
 )
 
 if TYPE_CHECKING:
@@ -181,7 +182,9 @@ def _configure(config: pytest.Config) -> None:
                 instance_id=emulator_data["instance_id"],
                 settings=emulator_data["env"],
             )
-    elif resolve_emulator_flag(cli, env, ini, config.inipath).value:
+    elif resolve_emulator_flag(
+        cli, env, ini, config.inipath, cwd=config.invocation_params.dir
+    ).value:
         okta = _start_emulator(config)
         config.stash[EMULATOR_KEY] = okta
         payload["emulator"] = {
@@ -192,7 +195,11 @@ def _configure(config: pytest.Config) -> None:
 
     emulator_data = payload["emulator"]
     if worker_input is None and emulator_data is None and "OKTA_PASSWORD" not in env:
-        payload["password"], payload["password_hint"] = _ask_password(config, cli.get("user"))
+        why_not = _no_prompt_needed(config, cli, env, ini)
+        if why_not:
+            payload["password_hint"] = why_not
+        else:
+            payload["password"], payload["password_hint"] = _ask_password(config, cli.get("user"))
 
     settings = resolve(
         cli,
@@ -209,6 +216,14 @@ def _configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = settings
     config.stash[_PAYLOAD_KEY] = payload
     config.stash[RUN_ID_KEY] = payload["run_id"]
+    if worker_input is None and settings.clear_cache and settings.no_cache:
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                "pytest-okta-user: --okta-clear-cache does nothing with --okta-no-cache (no"
+                " cache folder is used); drop --okta-no-cache to clear the token cache"
+            ),
+            stacklevel=2,
+        )
     if worker_input is None and settings.cache_dir.value is not None:
         # Only the controller: a worker clearing it could remove what another worker just stored.
         from .cache import TokenCache
@@ -230,7 +245,34 @@ def _start_emulator(config: pytest.Config) -> OktaEmulator:
     try:
         return stack.enter_context(OktaEmulator())
     except OSError as exc:
-        raise pytest.UsageError(f"pytest-okta-user: could not start the emulator: {exc}") from None
+        raise pytest.UsageError(
+            f"pytest-okta-user: could not start the emulator: {exc}\n  fix: free a local port"
+            " for it (or the file it names), or run without it: drop --okta-emulator /"
+            " OKTA_EMULATOR / okta_emulator and set the Okta settings"
+        ) from None
+
+
+#: pytest options under which no test runs, so no password is needed.
+_NO_RUN_OPTIONS = {
+    "collectonly": "--collect-only",
+    "markers": "--markers",
+    "showfixtures": "--fixtures",
+    "show_fixtures_per_test": "--fixtures-per-test",
+    "version": "--version",
+}
+
+
+def _no_prompt_needed(
+    config: pytest.Config, cli: dict[str, Any], env: Any, ini: dict[str, Any]
+) -> str:
+    """Why asking for the password is pointless for this run ("" if it is not)."""
+    for dest, option in _NO_RUN_OPTIONS.items():
+        if getattr(config.option, dest, False):
+            return f"not asked with {option}"
+    flow = resolve_flow(cli, env, ini, config.inipath, cwd=config.invocation_params.dir)
+    if flow.value == "client_credentials":
+        return "not asked: the configured flow is client_credentials"
+    return ""
 
 
 def _ask_password(config: pytest.Config, user: object) -> tuple[Secret | None, str]:
@@ -277,8 +319,9 @@ def _default_cache_dir(config: pytest.Config) -> Path | None:
     except (OSError, SettingError) as exc:
         warnings.warn(
             pytest.PytestConfigWarning(
-                f"pytest-okta-user: no token cache: {exc}; set --okta-cache-dir to share tokens"
-                " between processes and runs"
+                f"pytest-okta-user: no token cache: {exc}; to share tokens between processes"
+                " and runs, set --okta-cache-dir / OKTA_TOKEN_CACHE_DIR / okta_cache_dir to a"
+                " writable local folder"
             ),
             stacklevel=2,
         )

@@ -55,6 +55,7 @@ __all__ = [
     "parse_timeout",
     "resolve",
     "resolve_emulator_flag",
+    "resolve_flow",
 ]
 
 T = TypeVar("T")
@@ -505,15 +506,10 @@ def parse_scopes(raw: str, source: str) -> tuple[str, ...]:
 
 
 def parse_min_ttl(raw: str, source: str) -> float:
-    value = raw.strip()
-    text = value[:-1] if value.endswith("s") else value
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0 or seconds == float("inf"):
+    seconds = _seconds(raw)
+    if seconds is None or seconds < 0:
         raise SettingError(
-            "min_ttl", source, f"{value!r} is not a number of seconds", "use e.g. 60"
+            "min_ttl", source, f"{raw.strip()!r} is not a number of seconds", "use e.g. 60"
         )
     return seconds
 
@@ -658,14 +654,29 @@ def can_prompt(stdin_isatty: bool, env: Mapping[str, str]) -> tuple[bool, str]:
     return True, ""
 
 
+def resolve_flow(
+    cli: Mapping[str, object],
+    env: Mapping[str, str],
+    ini: Mapping[str, object],
+    ini_path: Path | None = None,
+    *,
+    cwd: Path | None = None,
+) -> Value[str]:
+    """Only the configured flow: the plugin needs it before the password prompt."""
+    sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd())
+    return _read(sources, "flow", lambda r: parse_flow(r.value, r.source), DEFAULT_FLOW)
+
+
 def resolve_emulator_flag(
     cli: Mapping[str, object],
     env: Mapping[str, str],
     ini: Mapping[str, object],
     ini_path: Path | None = None,
+    *,
+    cwd: Path | None = None,
 ) -> Value[bool]:
     """Only whether emulator mode is on: the plugin needs it first, to start the emulator."""
-    sources = _Sources(cli, env, ini, ini_path, Path.cwd())
+    sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd())
     raw = sources.raw("emulator")
     if raw is None:
         return Value(False, "default")
@@ -695,7 +706,7 @@ def resolve(
     :class:`SettingError` for a value that cannot be right.
     """
     sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd())
-    emulator = resolve_emulator_flag(cli, env, ini, ini_path)
+    emulator = resolve_emulator_flag(cli, env, ini, ini_path, cwd=sources.cwd)
     if not instance:
         # A stand-alone emulator (python -m pytest_okta_user.emulator) names its instance, so
         # that tokens cached from an earlier emulator on the same URL are not served.
@@ -758,7 +769,7 @@ def resolve(
     totp_secret = _secret("totp_secret", sources_for_org if emulator_env is not None else sources)
 
     scopes = _read(sources, "scopes", lambda r: parse_scopes(r.value, r.source), DEFAULT_SCOPES)
-    flow = _read(sources, "flow", lambda r: parse_flow(r.value, r.source), DEFAULT_FLOW)
+    flow = resolve_flow(cli, env, ini, ini_path, cwd=sources.cwd)
     response_mode: Value[str | None] = _read(
         sources, "response_mode", lambda r: parse_response_mode(r.value, r.source), None, "not set"
     )

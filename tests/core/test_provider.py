@@ -518,6 +518,8 @@ def test_a_short_lived_token_is_handed_out_once_with_a_warning(
         first = tokens.get(VARIANT)
     assert "alice@example.com" in str(caught[0].message)
     assert "exchanged-access" not in str(caught[0].message)
+    for name in ("--okta-min-ttl", "OKTA_MIN_TTL", "okta_min_ttl", "min_ttl="):
+        assert name in str(caught[0].message)
     assert tokens.get(VARIANT) is first
     assert provider(okta, cache, refresh=False, min_ttl=60).get(VARIANT) == first
     clock.advance(15)  # half its lifetime gone: renewed, not looped on before

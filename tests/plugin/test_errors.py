@@ -169,3 +169,31 @@ def test_a_plainly_wrong_global_value_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([expected])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_a_list_given_to_the_token_factory_says_what_to_do_instead(
+    pytester: pytest.Pytester, run_inner: RunInner, emulator_env: dict[str, str]
+) -> None:
+    pytester.makepyfile(
+        test_factory="""
+        def test_factory(okta_token_factory):
+            okta_token_factory(flow=["code", "pkce"])
+        """
+    )
+    result = run_inner()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-okta-user: the token factory takes one value per argument, not a list*",
+            "*fix: call it once per value*@pytest.mark.okta*",
+        ]
+    )
+
+
+def test_clear_cache_with_no_cache_says_it_clears_nothing(
+    pytester: pytest.Pytester, run_inner: RunInner, emulator_env: dict[str, str]
+) -> None:
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = run_inner("--okta-no-cache", "--okta-clear-cache")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*--okta-clear-cache does nothing with --okta-no-cache*"])

@@ -91,3 +91,33 @@ def test_the_password_is_asked_once_and_reaches_the_workers(
     assert "2 passed" in text
     assert DEMO.user_password not in text
     assert okta.count("authn") == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty: Linux")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--collect-only"],
+        ["--markers"],
+        ["--fixtures"],
+        ["--fixtures-per-test"],
+        ["--okta-flow", "client_credentials"],
+    ],
+    ids=lambda args: args[-1],
+)
+def test_no_prompt_where_no_password_is_needed(
+    pytester: pytest.Pytester,
+    emulator_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+) -> None:
+    monkeypatch.delenv("OKTA_PASSWORD")
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    argv = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", *args]
+    argv += ["--okta-user", DEMO.user_login]
+
+    code, output = run_in_terminal(argv, pytester.path, b"answered", b"Okta password for")
+
+    text = output.decode(errors="replace")
+    assert "Okta password for" not in text
+    assert code == 0, text
