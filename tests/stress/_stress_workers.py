@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +89,25 @@ def victim(folder: str, counter: str, inside: Any) -> None:
     provider.get(variant("killed"))
 
 
-def survivor(folder: str, counter: str, results: Any) -> None:
+class SignallingCache(TokenCache):
+    """A cache that sets ``waiting`` as it goes to take an entry's lock (then blocks on it)."""
+
+    def __init__(self, folder: Path, waiting: Any, *, lock_timeout: float) -> None:
+        super().__init__(folder, lock_timeout=lock_timeout)
+        self._waiting = waiting
+
+    @contextlib.contextmanager
+    def locked(self, asked: Variant) -> Iterator[None]:
+        self._waiting.set()
+        with super().locked(asked):
+            yield
+
+
+def survivor(folder: str, counter: str, waiting: Any, results: Any) -> None:
     provider = TokenProvider(
         exchange=counting_exchange(Path(counter), latency=0.0),
         refresh=None,
-        cache=TokenCache(Path(folder), lock_timeout=60),
+        cache=SignallingCache(Path(folder), waiting, lock_timeout=60),
     )
     results.put((os.getpid(), provider.get(variant("killed")).access_token))
 

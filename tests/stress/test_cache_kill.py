@@ -27,9 +27,10 @@ def test_a_killed_lock_holder_does_not_block(tmp_path: Path) -> None:
     inside = context.Event()
     results = context.Queue()
     victim = context.Process(target=workers.victim, args=(str(folder), str(counter), inside))
+    waiting = [context.Event() for _ in range(SURVIVORS)]
     survivors = [
-        context.Process(target=workers.survivor, args=(str(folder), str(counter), results))
-        for _ in range(SURVIVORS)
+        context.Process(target=workers.survivor, args=(str(folder), str(counter), event, results))
+        for event in waiting
     ]
     victim.start()
     try:
@@ -40,6 +41,13 @@ def test_a_killed_lock_holder_does_not_block(tmp_path: Path) -> None:
         assert not TokenCache(folder).entry_path(asked).exists()
         for process in survivors:
             process.start()
+        # Every survivor has gone to take the lock, and the victim still holds it: they wait on
+        # it (none can have signed in), so the kill is what must free them.
+        for event in waiting:
+            assert event.wait(60), "a survivor never went for the lock"
+        with pytest.raises(CacheLockTimeout), TokenCache(folder, lock_timeout=0).locked(asked):
+            pass
+        assert counter.read_text().count("\n") == 1  # only the victim's exchange so far
         os.kill(victim.pid, signal.SIGKILL)  # type: ignore[arg-type]
         victim.join(30)
         assert victim.exitcode == -signal.SIGKILL
