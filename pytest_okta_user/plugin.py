@@ -9,6 +9,7 @@ through argv or the environment.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import getpass
 import os
 import sys
@@ -371,6 +372,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.Collector.CollectError(
             f"{where}: {exc.what}" + (f"; fix: {exc.fix}" if exc.fix else "")
         ) from None
+    settings: Settings | None = metafunc.config.stash.get(SETTINGS_KEY, None)
+    if settings is not None and len(requests) == 1:
+        # A marker that asks for the settings' own values (flow="pkce" when pkce is the default)
+        # is the unmarked request: the same fixture instances, not a rebuilt user fixture.
+        requests = [_without_defaults(requests[0], settings)]
     if "_okta_request" not in metafunc.fixturenames or requests == [OktaRequest()]:
         return
     # pytest 7 reuses a session fixture's instance only for the *same* param object: intern them.
@@ -383,6 +389,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ids=[r.label() for r in params],
         scope="session",
     )
+
+
+def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:
+    """``request`` with the values equal to the settings' set back to None (unchanged)."""
+    same = {
+        "flow": request.flow == settings.flow.value,
+        "user": request.user is not None and request.user == settings.user.value,
+        "scopes": request.scopes is not None
+        and sorted(set(request.scopes)) == sorted(set(settings.scopes.value)),
+        "auth_server": request.auth_server == settings.auth_server.value,
+        "min_ttl": request.min_ttl == settings.min_ttl.value,
+    }
+    changes: dict[str, Any] = {name: None for name, equal in same.items() if equal}
+    return dataclasses.replace(request, **changes)
 
 
 # ---- session token values outliving their life ---------------------------------------------------

@@ -172,3 +172,44 @@ def test_marker_user_and_auth_server_and_the_token_factory_reach_the_exchange(
             "*test_org_server?openid-as-org? PASSED*",
         ]
     )
+
+
+def test_a_marker_asking_for_the_defaults_shares_the_unmarked_fixtures(
+    pytester: pytest.Pytester, run_inner: RunInner, emulator_env: dict[str, str]
+) -> None:
+    # pkce and these scopes are the defaults: a user's session fixture is built once, not again
+    # for the marked tests; a marker that changes something still gets its own.
+    pytester.makeconftest(
+        """
+        import pytest
+
+        BUILT = []
+
+        @pytest.fixture(scope="session")
+        def api_client(okta_access_token, okta_variant):
+            BUILT.append(okta_variant.flow)
+            return object()
+
+        def pytest_sessionfinish(session):
+            print("\\nbuilt:", BUILT)
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_unmarked(api_client):
+            pass
+
+        @pytest.mark.okta(flow="pkce", scopes="email openid profile", min_ttl=60)
+        def test_marked_with_the_defaults(api_client):
+            pass
+
+        @pytest.mark.okta(flow="code")
+        def test_marked_otherwise(api_client):
+            pass
+        """
+    )
+    result = run_inner("-s", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["built: ['pkce', 'code']"])
