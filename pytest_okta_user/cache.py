@@ -227,7 +227,7 @@ class TokenCache:
                     os.unlink(self.folder / name)
                 except FileNotFoundError:
                     continue
-                removed += 1
+                removed += name.endswith(ENTRY_SUFFIX)
             elif name.startswith(_TEMP_PREFIX) and name.endswith(ENTRY_SUFFIX):
                 # Left by a process killed between writing and renaming.
                 with contextlib.suppress(OSError):
