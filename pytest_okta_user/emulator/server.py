@@ -168,6 +168,9 @@ class OktaEmulator:
             "OKTA_REDIRECT_URI": DEMO.web_redirect_uri,
             "OKTA_USERNAME": DEMO.user_login,
             "OKTA_PASSWORD": DEMO.user_password,
+            # Tells this emulator's tokens apart from a restarted one's on the same URL (its keys
+            # differ), so a client's token cache never serves them to the next emulator.
+            "OKTA_EMULATOR_INSTANCE": self.instance_id,
         }
         if self.ca_file:
             values["REQUESTS_CA_BUNDLE"] = self.ca_file

@@ -132,6 +132,11 @@ def test_reset(okta: OktaEmulator, client: Client) -> None:
     assert client.authn().status_code == 200
 
 
+def test_env_carries_the_instance_id(okta: OktaEmulator) -> None:
+    # A client's token cache keys entries by it, so a restarted emulator is signed in to afresh.
+    assert okta.env()["OKTA_EMULATOR_INSTANCE"] == okta.instance_id
+
+
 def test_instance_id_differs_unless_keys_are_shared(tmp_path: Path) -> None:
     with OktaEmulator() as one, OktaEmulator() as two:
         assert one.instance_id != two.instance_id
@@ -251,7 +256,7 @@ def test_command_line_prints_settings_and_serves(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         settings = {}
-        for _ in range(6):
+        for _ in range(7):
             name, _, value = process.stdout.readline().strip().partition("=")
             settings[name] = value
         assert set(settings) == {
@@ -261,7 +266,9 @@ def test_command_line_prints_settings_and_serves(tmp_path: Path) -> None:
             "OKTA_REDIRECT_URI",
             "OKTA_USERNAME",
             "OKTA_PASSWORD",
+            "OKTA_EMULATOR_INSTANCE",
         }
+        assert len(settings["OKTA_EMULATOR_INSTANCE"]) >= 8
         assert settings["OKTA_CLIENT_ID"] == DEMO.web_client_id
         response = requests.post(
             f"{settings['OKTA_DOMAIN']}/api/v1/authn",
@@ -296,7 +303,7 @@ def test_command_line_tls_prints_the_ca_file() -> None:
     )
     try:
         assert process.stdout is not None
-        settings = dict(process.stdout.readline().strip().partition("=")[::2] for _ in range(8))
+        settings = dict(process.stdout.readline().strip().partition("=")[::2] for _ in range(9))
         assert settings["OKTA_DOMAIN"].startswith("https://127.0.0.1:")
         assert settings["SSL_CERT_FILE"] == settings["REQUESTS_CA_BUNDLE"]
         assert Path(settings["SSL_CERT_FILE"]).exists()
