@@ -541,13 +541,10 @@ class EmulatorApp:
             return self.locked_out(ctx)
         if user.status not in ("ACTIVE", "PASSWORD_EXPIRED"):
             raise ApiError("E0000004")
-        if not secrets.compare_digest(user.password.encode(), password.encode()):
-            user.failed_logins += 1
-            if user.failed_logins >= self.org.lockout_attempts:
-                user.status = "LOCKED_OUT"
+        if not self.org.check_password(user, password):
+            if user.status == "LOCKED_OUT":
                 return self.locked_out(ctx)
             raise ApiError("E0000004")
-        user.failed_logins = 0
         if user.totp_secret:
             return self.transaction_response(
                 ctx, user, "MFA_REQUIRED", self.org.new_transaction(user, "MFA_REQUIRED")
@@ -1288,12 +1285,8 @@ class EmulatorApp:
         )
         if user is None or user.status not in ("ACTIVE", "PASSWORD_EXPIRED"):
             raise OAuthError("invalid_password_credentials")
-        if not secrets.compare_digest(user.password.encode(), password.encode()):
-            user.failed_logins += 1
-            if user.failed_logins >= self.org.lockout_attempts:
-                user.status = "LOCKED_OUT"
+        if not self.org.check_password(user, password):
             raise OAuthError("invalid_password_credentials")
-        user.failed_logins = 0
         if user.status == "PASSWORD_EXPIRED":
             raise OAuthError("expired_password_credentials")
         if user.totp_secret:

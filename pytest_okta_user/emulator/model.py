@@ -721,6 +721,18 @@ class Org:
                 return user
         return None
 
+    def check_password(self, user: User, password: str) -> bool:
+        """True for the user's password. A wrong one counts toward lockout: at
+        ``lockout_attempts`` failures in a row the user becomes LOCKED_OUT (authn and the
+        password grant share the count, as Okta's password policy does)."""
+        if secrets.compare_digest(user.password.encode(), password.encode()):
+            user.failed_logins = 0
+            return True
+        user.failed_logins += 1
+        if user.failed_logins >= self.lockout_attempts:
+            user.status = "LOCKED_OUT"
+        return False
+
     def user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
 
