@@ -253,12 +253,9 @@ class TokenCache:
             if expires_at is None or expires_at > now - older_than:
                 continue
             lock_file = path.with_suffix(LOCK_SUFFIX)
-            lock = FileLock(str(lock_file), timeout=0, mode=0o600)
-            try:
-                lock.acquire()
-            except (Timeout, OSError):
-                continue  # in use (or unusable): leave it to the process that holds it
-            try:
+            with _if_idle(lock_file) as idle:
+                if not idle:
+                    continue  # in use (or unusable): leave it to the process that holds it
                 # Read again under the lock: its holder may just have renewed it.
                 expires_at = _expires_at(path)
                 if expires_at is not None and expires_at <= now - older_than:
@@ -267,27 +264,19 @@ class TokenCache:
                         removed += 1
                     with contextlib.suppress(OSError):
                         os.unlink(path.with_suffix(FAILED_SUFFIX))
-            finally:
-                lock.release()
             self._remove_idle_lock(lock_file)
         return removed
 
     @staticmethod
     def _remove_idle_lock(lock_file: Path) -> None:
-        lock = FileLock(str(lock_file), timeout=0, mode=0o600)
-        try:
-            lock.acquire()
-        except (Timeout, OSError):
-            return  # held by a process: it stays
-        try:
+        with _if_idle(lock_file) as idle:
             # Unlinked while held: a process that opened the file before and waits for it gets a
             # lock on an unlinked inode, which filelock notices (st_nlink 0) and retries on a new
-            # file. Only a lock without an entry goes (clear() and prune() removed the entry).
-            if not lock_file.with_suffix(ENTRY_SUFFIX).exists():
+            # file. Only a lock without an entry goes (clear() and prune() removed the entry); a
+            # lock held by a process stays.
+            if idle and not lock_file.with_suffix(ENTRY_SUFFIX).exists():
                 with contextlib.suppress(OSError):
                     os.unlink(lock_file)
-        finally:
-            lock.release()
 
     def _ensure_folder(self) -> None:
         # Created 0700 when missing; an existing folder's mode is never changed: it may be the
@@ -406,3 +395,19 @@ def _token_fields_ok(fields: dict[str, Any]) -> bool:
         return False
     # A token set without an access token or an ID token cannot answer any request.
     return bool(fields.get("access_token") or fields.get("id_token"))
+
+
+@contextlib.contextmanager
+def _if_idle(lock_file: Path) -> Iterator[bool]:
+    """Holds ``lock_file`` for the block when no process holds it (yields True), else yields
+    False at once: for housekeeping that must never wait on, or disturb, a sign-in."""
+    lock = FileLock(str(lock_file), timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except (Timeout, OSError):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
