@@ -486,11 +486,12 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
             return f"<redacted {tokens.fingerprint(value)}>"
         return type(value).__name__
 
-    return [
-        f"{shown(left)} {op} {shown(right)}",
-        "(pytest-okta-user shows tokens by fingerprint: the first 8 hex digits of their SHA-256)",
-    ]
+    return [f"{shown(left)} {op} {shown(right)}", _FINGERPRINT_NOTE]
 
+
+_FINGERPRINT_NOTE = (
+    "(pytest-okta-user shows tokens by fingerprint: the first 8 hex digits of their SHA-256)"
+)
 
 #: TokenSet fields shown by fingerprint only.
 _TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
@@ -519,9 +520,7 @@ def _explain_token_sets(tokens: Any, op: str, left: Any, right: Any) -> list[str
         else:
             shown = f"{a!r} != {b!r}"
         lines.append(f"  {name}: {shown}")
-    lines.append(
-        "(pytest-okta-user shows tokens by fingerprint: the first 8 hex digits of their SHA-256)"
-    )
+    lines.append(_FINGERPRINT_NOTE)
     return lines
 
 
