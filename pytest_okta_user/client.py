@@ -39,6 +39,7 @@ from .errors import (
     authorize_error_page,
     oauth_error,
 )
+from .settings import DEFAULT_RATE_LIMIT_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, RETRY_BACKOFF
 from .tokens import RedactedStr, SecretDict
 
 log = logging.getLogger("pytest_okta_user")
@@ -56,16 +57,16 @@ _AUTHORIZE_KEYS = frozenset(
 class HttpOptions:
     """How the client talks to Okta."""
 
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     """Seconds for connecting and for each read."""
-    retries: int = 2
+    retries: int = DEFAULT_RETRIES
     """Extra attempts after a connection error or a 5xx, for requests that are safe to repeat."""
-    max_rate_limit_wait: float = 30.0
+    max_rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT
     """Longest total wait for rate-limit windows to reset (429) before giving up, over all the
     requests of one client (one exchange or refresh)."""
     ca_bundle: str | None = None
     """CA file to trust instead of the default (a TLS-intercepting proxy's, the emulator's)."""
-    backoff: float = 0.5
+    backoff: float = RETRY_BACKOFF
     """First retry delay in seconds; doubled on each further retry."""
 
 

@@ -74,8 +74,8 @@ DEFAULT_AUTH_SERVER = "default"
 #: Seconds of life a handed-out token has left at least: room for a slow test's requests, and far
 #: below Okta's shortest configurable access-token lifetime (5 minutes).
 DEFAULT_MIN_TTL = 60.0
-# The transport's defaults: the same as client.HttpOptions' (not imported from there: client.py
-# imports requests, which every pytest run would then pay for at start-up).
+# The transport's defaults, here and not in client.py (whose HttpOptions reads them): client.py
+# imports requests, which every pytest run would then pay for at start-up.
 #: Seconds for connecting and for each read.
 DEFAULT_TIMEOUT = 10.0
 #: Extra attempts after a connection error or a 5xx, where repeating the request is safe.
@@ -90,7 +90,7 @@ INSTANCE_ENV = "OKTA_EMULATOR_INSTANCE"
 MIN_LOCK_TIMEOUT = 120.0
 #: Requests one sign-in makes at most: authn, factor verify, authorize, token, keys.
 SIGN_IN_CALLS = 5
-#: The client's first retry backoff (seconds), doubled per retry (client.HttpOptions.backoff).
+#: The client's first retry backoff (seconds), doubled per retry (HttpOptions.backoff).
 RETRY_BACKOFF = 0.5
 #: Room for what no setting bounds: a TOTP code waiting for its next time step, discovery.
 LOCK_SLACK = 30.0
