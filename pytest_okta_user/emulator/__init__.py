@@ -12,9 +12,11 @@ It shares no code with the rest of pytest_okta_user: each side reads Okta's beha
 
 from __future__ import annotations
 
-from .app import ENDPOINTS, Faults, RequestRecord
 from .config import ConfigError
-from .model import DEMO, Clock, DemoOrg, Org
+from .faults import ENDPOINTS, Faults, RequestRecord
+from .keys import Clock
+from .model import Org
+from .records import DEMO, DemoOrg
 from .server import OktaEmulator
 
 __all__ = [

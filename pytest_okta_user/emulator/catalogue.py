@@ -1,10 +1,11 @@
 # ruff: noqa: E501  (catalogue texts are kept verbatim, on one line each)
 """Okta's own error catalogue entries that the emulator answers with, copied verbatim.
 
-Source: okta/okta-developer-docs `packages/@okta/vuepress-site/data/oauth2-error-codes.json` and
-`error-codes.json`, release 2026.08.1 (copies in shared/okta-catalogue). In the OAuth texts the
+Source: https://github.com/okta/okta-developer-docs/blob/master/packages/%40okta/vuepress-site/data/oauth2-error-codes.json
+and `.../data/error-codes.json` in the same repository, release 2026.08.1. In the OAuth texts the
 literal word `en` (and `{1}`) is the catalogue's placeholder for a variable part; in the E-codes
-it is `{0}`. tests/emulator/test_catalogue.py checks every entry against the catalogue files.
+it is `{0}`. tests/emulator/test_emulator_catalogue.py checks every entry against the catalogue
+files.
 """
 
 from __future__ import annotations

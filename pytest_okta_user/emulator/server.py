@@ -22,10 +22,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .app import EmulatorApp, Faults, RequestRecord
+from .app import EmulatorApp
 from .config import apply_config as _apply_config
 from .config import load_config
-from .model import DEMO, Clock, KeyStore, Org
+from .faults import Faults, RequestRecord
+from .keys import Clock, KeyStore
+from .model import Org
+from .records import DEMO
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -187,8 +190,7 @@ class OktaEmulator:
     @property
     def requests(self) -> list[RequestRecord]:
         """Answered requests in order: method, path, endpoint, status (never queries or bodies)."""
-        with self.app._log_lock:
-            return list(self.app.log)
+        return self.app.log.records()
 
     def count(self, endpoint: str) -> int:
         """How many requests the endpoint (e.g. "authn", "token") answered since start/reset."""

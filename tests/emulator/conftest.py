@@ -1,4 +1,4 @@
-"""Fixtures for the emulator's tests (helpers live in emulator_helpers.py)."""
+"""Fixtures for the emulator's tests (the client they use is `support.emulator_client`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from emulator_helpers import Client
+from support.emulator_client import Client
 
 from pytest_okta_user.emulator import OktaEmulator
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import pyotp
 import pytest
 import requests
-from emulator_helpers import Client
+from support.emulator_client import Client
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -310,7 +310,8 @@ def test_rate_limited_answers_carry_rate_limit_headers(okta: OktaEmulator, clien
     ],
 )
 def test_keys_and_metadata_are_not_rate_limited(okta: OktaEmulator, path: str) -> None:
-    # Facts §7: the JWKS and both .well-known documents (org and custom) are not rate limited.
+    # The JWKS and both .well-known documents (org and custom) are not rate limited:
+    # https://developer.okta.com/docs/reference/rate-limits/
     response = requests.get(f"{okta.url}{path}")
     assert response.status_code == 200
     assert not [h for h in response.headers if h.lower().startswith("x-rate-limit-")]

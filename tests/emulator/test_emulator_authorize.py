@@ -9,7 +9,7 @@ import re
 import jwt
 import pytest
 import requests
-from emulator_helpers import Client, form_params, half_hash, location_params, pkce_pair
+from support.emulator_client import Client, form_params, half_hash, location_params, pkce_pair
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -65,7 +65,8 @@ def test_response_types_in_their_default_mode(
         claims = jwt.decode(values["id_token"], options={"verify_signature": False})
         assert claims["nonce"] == NONCE
         assert claims["aud"] == DEMO.web_client_id
-        # Facts 4.2: at_hash / c_hash name the access token / code of the same answer.
+        # at_hash / c_hash name the access token / code of the same answer (OpenID Connect
+        # Core 1.0 sections 3.3.2.11 and 3.3.2.10).
         assert claims.get("at_hash") == (
             half_hash(values["access_token"]) if "access_token" in values else None
         )
@@ -90,7 +91,8 @@ PROFILE_CLAIMS = {
 @pytest.mark.parametrize(
     ("server", "response_type", "released"),
     [
-        # Facts §4.2: the org server with both id_token and token: email, name, preferred_username.
+        # The org server with both id_token and token: email, name, preferred_username
+        # (https://developer.okta.com/docs/reference/api/oidc/#scope-dependent-claims-not-always-returned).
         ("org", "id_token token", {"email", "name", "preferred_username"}),
         ("org", "code id_token token", {"email", "name", "preferred_username"}),
         ("org", "id_token", PROFILE_CLAIMS),

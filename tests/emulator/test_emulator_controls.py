@@ -12,7 +12,7 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
-from emulator_helpers import Client
+from support.emulator_client import Client
 
 from pytest_okta_user.emulator import DEMO, ConfigError, OktaEmulator
 

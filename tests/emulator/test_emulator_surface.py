@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 import requests
-from emulator_helpers import Client, half_hash, location_params
+from support.emulator_client import Client, half_hash, location_params
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -70,7 +70,8 @@ def test_token_claims(okta: OktaEmulator, client: Client) -> None:
 def test_jwks_holds_the_signing_key_and_an_unused_next_key(
     okta: OktaEmulator, client: Client, server: str
 ) -> None:
-    # Facts §4.6: 2-3 keys, order meaningless: only the token's kid names the right one.
+    # Okta publishes 2-3 keys in no meaningful order: only the token's kid names the right one
+    # (https://developer.okta.com/docs/concepts/key-rotation/).
     tokens = client.tokens(server)
     issuer = okta.url if server == "org" else okta.issuer
     jwks = f"{okta.url}/oauth2/v1/keys" if server == "org" else f"{okta.issuer}/v1/keys"

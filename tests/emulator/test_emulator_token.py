@@ -10,7 +10,7 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
-from emulator_helpers import Client, location_params, pkce_pair
+from support.emulator_client import Client, location_params, pkce_pair
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -164,7 +164,8 @@ class TestClientAuthentication:
     def test_basic_credentials_are_not_url_decoded(
         self, okta: OktaEmulator, client: Client, secret: str
     ) -> None:
-        # Facts §3.2: Basic base64(client_id:client_secret), taken literally.
+        # Basic base64(client_id:client_secret), taken literally: no URL-decoding
+        # (https://developer.okta.com/docs/reference/api/oidc/#client-authentication-methods).
         secret += "_" * 32
         okta.org.add_app("0oabasicservice01", app_type="service", client_secret=secret)
         raw = base64.b64encode(f"0oabasicservice01:{secret}".encode()).decode()
@@ -340,8 +341,10 @@ class TestRefresh:
         assert_oauth_error(reuse, 400, "invalid_grant", "The refresh token is invalid or expired.")
         # Reuse detection revokes the family: the newest token and its access tokens too.
         assert self.spa_refresh(client, second).status_code == 400
-        # "All access tokens issued since the user authenticated" (facts 3.5): the one that came
-        # with the first refresh token from the code exchange as well as the refreshed one.
+        # "All access tokens issued since the user authenticated" (reuse detection,
+        # https://developer.okta.com/docs/guides/refresh-tokens/main/#refresh-token-reuse-detection):
+        # the one that came with the first refresh token from the code exchange as well as the
+        # refreshed one.
         for access_token in (issued["access_token"], rotated.json()["access_token"]):
             introspect = client.http.post(
                 f"{okta.issuer}/v1/introspect",

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import requests
-from emulator_helpers import Client, location_params
+from support.emulator_client import Client, location_params
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 

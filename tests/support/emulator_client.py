@@ -1,13 +1,15 @@
-"""Shared by the emulator's tests: a small, independent Okta client over real HTTP on loopback.
+"""The emulator's test client: a small, independent Okta client over real HTTP on loopback.
 
 Deliberately not the plugin's client: the emulator is checked against what Okta documents, so
-these helpers speak the wire format directly.
+these helpers speak the wire format directly. Imported by tests as `support.emulator_client`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +41,7 @@ def location_params(response: requests.Response) -> dict[str, str]:
 
 
 def form_params(page: str) -> dict[str, str]:
-    import html
-    import re
-
+    """The hidden inputs of a form_post page."""
     return {
         html.unescape(m.group(1)): html.unescape(m.group(2))
         for m in re.finditer(r'<input type="hidden" name="([^"]*)" value="([^"]*)"/>', page)

@@ -1,0 +1,191 @@
+"""The emulator's clock and its RSA signing keys (made on first use, or shared through a file)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from .ids import b64url
+
+# -- clock ----------------------------------------------------------------------------------------
+
+
+class Clock:
+    """The emulator's notion of now: real time plus an offset, or a frozen instant.
+
+    `advance(s)` moves it forward (expire codes, tokens, rate-limit windows) without sleeping;
+    `set(t)` jumps to an absolute epoch time (and keeps ticking unless frozen); `freeze()` stops it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._frozen: float | None = None
+
+    def now(self) -> float:
+        with self._lock:
+            if self._frozen is not None:
+                return self._frozen
+            return time.time() + self._offset
+
+    def __call__(self) -> float:
+        return self.now()
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += seconds
+            else:
+                self._offset += seconds
+
+    def set(self, epoch_seconds: float) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen = float(epoch_seconds)
+            else:
+                self._offset = float(epoch_seconds) - time.time()
+
+    def freeze(self, at: float | None = None) -> None:
+        current = self.now() if at is None else float(at)
+        with self._lock:
+            self._frozen = current
+
+    def unfreeze(self) -> None:
+        current = self.now()
+        with self._lock:
+            self._frozen = None
+            self._offset = current - time.time()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def reset(self) -> None:
+        """Back to real time, ticking."""
+        with self._lock:
+            self._offset = 0.0
+            self._frozen = None
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: RSAPrivateKey
+
+    @classmethod
+    def from_private_key(cls, private_key: RSAPrivateKey) -> SigningKey:
+        der = private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        # Okta's kids are 43-character base64url strings: a SHA-256 digest has exactly that length.
+        return cls(kid=b64url(hashlib.sha256(der).digest()), private_key=private_key)
+
+    def public_jwk(self) -> dict[str, str]:
+        numbers = self.private_key.public_key().public_numbers()
+        return {
+            "kty": "RSA",
+            "alg": "RS256",
+            "kid": self.kid,
+            "use": "sig",
+            "e": b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+            "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+        }
+
+    def pem(self) -> str:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii")
+
+
+class KeyStore:
+    """RSA signing keys by name, generated on first use (about 50 ms each) or read from a key file.
+
+    With `key_file`, keys and the instance id persist in that JSON file, so emulators (and runs)
+    sharing the file issue tokens that verify against each other's JWKS. Names: `org` (published
+    on the org server), `org-access` (the org server's access-token key, never published, as in
+    Okta), `as:<id>` per custom authorization server, and `next:<name>` for the published key
+    that would sign after the next rotation (it signs nothing).
+    """
+
+    def __init__(self, key_file: str | os.PathLike[str] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, SigningKey] = {}
+        self._by_kid: dict[str, SigningKey] = {}
+        self._key_file = Path(key_file) if key_file is not None else None
+        self.instance_id = secrets.token_hex(8)
+        if self._key_file is not None:
+            stored = self._update_file(None)
+            self.instance_id = str(stored["instance_id"])
+
+    def get(self, name: str) -> SigningKey:
+        with self._lock:
+            key = self._keys.get(name)
+            if key is None:
+                key = self._create(name)
+                self._keys[name] = key
+                self._by_kid[key.kid] = key
+            return key
+
+    def by_kid(self, kid: str) -> SigningKey | None:
+        with self._lock:
+            return self._by_kid.get(kid)
+
+    def _create(self, name: str) -> SigningKey:
+        if self._key_file is None:
+            return SigningKey.from_private_key(
+                rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            )
+        stored = self._update_file(name)
+        pem = str(stored["keys"][name]).encode("ascii")
+        private_key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private_key, RSAPrivateKey):
+            raise ValueError(f"key {name!r} in {self._key_file} is not an RSA key")
+        return SigningKey.from_private_key(private_key)
+
+    def _update_file(self, name: str | None) -> dict[str, Any]:
+        """Read the key file, adding `name` (and the instance id) if missing; atomic and locked."""
+        from filelock import FileLock
+
+        assert self._key_file is not None
+        self._key_file.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self._key_file) + ".lock", timeout=60):
+            stored: dict[str, Any] = {}
+            if self._key_file.exists():
+                try:
+                    stored = json.loads(self._key_file.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    stored = {}
+            if not isinstance(stored, dict) or not isinstance(stored.get("keys"), dict):
+                stored = {"keys": {}}
+            changed = False
+            if not isinstance(stored.get("instance_id"), str):
+                stored["instance_id"] = secrets.token_hex(8)
+                changed = True
+            if name is not None and name not in stored["keys"]:
+                fresh = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                stored["keys"][name] = SigningKey.from_private_key(fresh).pem()
+                changed = True
+            if changed:
+                fd, tmp = tempfile.mkstemp(dir=self._key_file.parent, prefix=".okta-keys-")
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    json.dump(stored, out)
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, self._key_file)
+            return stored

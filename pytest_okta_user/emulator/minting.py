@@ -1,0 +1,324 @@
+"""Token minting and verification: what the org signs, records and later recognises.
+
+`TokenMinting` is a part of `Org` (model.py), split out by subject: it writes only the token
+records (`access_tokens`, `refresh_tokens`, `revoked_families`), and only through these methods.
+
+Claims follow Okta's token reference,
+https://developer.okta.com/docs/reference/api/oidc/#tokens-and-claims: access tokens carry
+`ver jti iss aud iat exp cid uid scp sub auth_time`, ID tokens `sub ver iss aud iat exp jti amr idp
+auth_time nonce at_hash c_hash` plus the claims the granted scopes release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import jwt
+
+from .ids import b64url, opaque_token
+from .keys import Clock, KeyStore, SigningKey
+from .records import AccessRecord, App, AuthServer, MintedTokens, RefreshRecord, User
+
+THIN_ID_TOKEN_CLAIMS = frozenset({"email", "name", "preferred_username"})
+
+
+class TokenMinting:
+    """Signing, recording, revoking and verifying tokens; mixed into `Org`, which owns the state."""
+
+    clock: Clock
+    keys: KeyStore
+    org_id: str
+    access_tokens: dict[str, AccessRecord]
+    refresh_tokens: dict[str, RefreshRecord]
+    revoked_families: set[str]
+
+    def issuer(self, base_url: str, server: AuthServer) -> str:
+        return base_url if server.is_org else f"{base_url}/oauth2/{server.id}"
+
+    def signing_key(self, server: AuthServer, *, access_token: bool) -> SigningKey:
+        if server.is_org:
+            return self.keys.get("org-access" if access_token else "org")
+        return self.keys.get(f"as:{server.id}")
+
+    def published_keys(self, server: AuthServer) -> list[dict[str, str]]:
+        """The server's JWKS: 2 keys, the signing key and the next one, generated ahead of rotation
+        and not signing yet. Okta publishes 2-3 keys in no meaningful order
+        (https://developer.okta.com/docs/concepts/key-rotation/); the unused key comes first, so a
+        client that takes a key without matching the token's `kid` fails here as with Okta."""
+        current = self.signing_key(server, access_token=False)
+        upcoming = self.keys.get(f"next:{'org' if server.is_org else f'as:{server.id}'}")
+        return [upcoming.public_jwk(), current.public_jwk()]
+
+    def mint(
+        self,
+        *,
+        base_url: str,
+        server: AuthServer,
+        app: App,
+        user: User | None,
+        scopes: list[str],
+        auth_time: float | None = None,
+        amr: list[str] | None = None,
+        nonce: str | None = None,
+        want_access: bool = True,
+        want_id: bool = False,
+        want_refresh: bool = False,
+        family: str | None = None,
+        code: str | None = None,
+        thin_id_token: bool = False,
+    ) -> MintedTokens:
+        """Sign the tokens of one grant; records them for introspect, revoke and reuse detection."""
+        now = int(self.clock.now())
+        issuer = self.issuer(base_url, server)
+        access_token = ""
+        lifetime = server.access_token_lifetime
+        refreshing = want_refresh and user is not None
+        if refreshing and family is None:
+            # The family exists before the access token: reuse detection revokes every access
+            # token issued since the user authenticated, the first one included
+            # (https://developer.okta.com/docs/guides/refresh-tokens/main/#refresh-token-reuse-detection).
+            family = opaque_token(12)
+        if want_access:
+            jti = "AT." + opaque_token(32)
+            claims: dict[str, Any] = {
+                "ver": 1,
+                "jti": jti,
+                "iss": issuer,
+                "aud": base_url if server.is_org else server.audience,
+                "iat": now,
+                "exp": now + lifetime,
+                "cid": app.client_id,
+            }
+            if user is not None:
+                claims["uid"] = user.id
+            claims["scp"] = list(scopes)
+            if user is not None:
+                claims["auth_time"] = int(auth_time if auth_time is not None else now)
+                claims["sub"] = user.login
+            else:
+                claims["sub"] = app.client_id
+            key = self.signing_key(server, access_token=True)
+            access_token = jwt.encode(
+                claims, key.private_key, "RS256", headers={"kid": key.kid, "typ": None}
+            )
+            self.access_tokens[jti] = AccessRecord(
+                server.id, app.client_id, user.id if user else None, family, now + lifetime
+            )
+        id_token = None
+        if want_id and user is not None:
+            id_token = self._mint_id_token(
+                issuer,
+                server,
+                app,
+                user,
+                scopes,
+                auth_time,
+                amr,
+                nonce,
+                access_token,
+                code,
+                now,
+                thin=thin_id_token,
+            )
+        refresh_token = None
+        if refreshing and user is not None:
+            refresh_token = self.issue_refresh_token(
+                server, app, user, scopes, auth_time or now, amr or ["pwd"], family
+            )
+        return MintedTokens(access_token, lifetime, list(scopes), id_token, refresh_token)
+
+    def _mint_id_token(
+        self,
+        issuer: str,
+        server: AuthServer,
+        app: App,
+        user: User,
+        scopes: list[str],
+        auth_time: float | None,
+        amr: list[str] | None,
+        nonce: str | None,
+        access_token: str,
+        code: str | None,
+        now: int,
+        *,
+        thin: bool = False,
+    ) -> str:
+        claims: dict[str, Any] = {
+            "sub": user.id,
+            "ver": 1,
+            "iss": issuer,
+            "aud": app.client_id,
+            "iat": now,
+            "exp": now + server.id_token_lifetime,
+            "jti": "ID." + opaque_token(32),
+            "amr": list(amr or ["pwd"]),
+            "idp": self.org_id,
+            "auth_time": int(auth_time if auth_time is not None else now),
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        released = self.user_claims(user, scopes)
+        if thin:
+            # The org server's ID token sent with an access token (response_type with both
+            # id_token and token) gets only these profile claims; the rest via /userinfo
+            # (https://developer.okta.com/docs/reference/api/oidc/#scope-dependent-claims-not-always-returned).
+            released = {k: v for k, v in released.items() if k in THIN_ID_TOKEN_CLAIMS}
+        claims.update(released)
+        if access_token:
+            claims["at_hash"] = half_hash(access_token)
+        if code:
+            claims["c_hash"] = half_hash(code)
+        key = self.signing_key(server, access_token=False)
+        return jwt.encode(claims, key.private_key, "RS256", headers={"kid": key.kid, "typ": None})
+
+    def user_claims(self, user: User, scopes: Iterable[str]) -> dict[str, Any]:
+        """The OIDC claims a user's granted scopes release (ID token and userinfo)."""
+        granted = set(scopes)
+        profile = user.profile
+        claims: dict[str, Any] = {}
+        if "profile" in granted:
+            claims.update(
+                {
+                    "name": f"{profile.get('firstName', '')} {profile.get('lastName', '')}".strip(),
+                    "given_name": profile.get("firstName"),
+                    "family_name": profile.get("lastName"),
+                    "preferred_username": user.login,
+                    "locale": profile.get("locale"),
+                    "zoneinfo": profile.get("timeZone"),
+                    "updated_at": int(user.password_changed),
+                }
+            )
+        if "email" in granted:
+            claims["email"] = profile.get("email", user.login)
+            claims["email_verified"] = True
+        if "phone" in granted and profile.get("mobilePhone"):
+            claims["phone_number"] = profile["mobilePhone"]
+        if "address" in granted:
+            claims["address"] = {
+                k: profile[v]
+                for k, v in (
+                    ("street_address", "streetAddress"),
+                    ("locality", "city"),
+                    ("region", "state"),
+                    ("postal_code", "zipCode"),
+                    ("country", "countryCode"),
+                )
+                if profile.get(v)
+            }
+        if "groups" in granted:
+            claims["groups"] = list(user.groups)
+        return claims
+
+    def issue_refresh_token(
+        self,
+        server: AuthServer,
+        app: App,
+        user: User,
+        scopes: list[str],
+        auth_time: float,
+        amr: list[str],
+        family: str | None,
+        expires_at: float | None = None,
+    ) -> str:
+        token = opaque_token(32)
+        now = self.clock.now()
+        if expires_at is None and server.refresh_token_lifetime is not None:
+            expires_at = now + server.refresh_token_lifetime
+        self.refresh_tokens[token] = RefreshRecord(
+            family=family or opaque_token(12),
+            server_id=server.id,
+            client_id=app.client_id,
+            user_id=user.id,
+            scopes=list(scopes),
+            auth_time=auth_time,
+            amr=list(amr),
+            issued_at=now,
+            expires_at=expires_at,
+        )
+        return token
+
+    def rotate_refresh_token(
+        self, record: RefreshRecord, server: AuthServer, app: App, user: User, *, now: float
+    ) -> str:
+        """A successor for a refresh token of a ROTATE app: same family and absolute expiry; the
+        old token keeps working for the app's leeway, counted from its first rotation (`now`)."""
+        if record.rotated_at is None:
+            record.rotated_at = now
+        return self.issue_refresh_token(
+            server,
+            app,
+            user,
+            record.scopes,
+            record.auth_time,
+            record.amr,
+            record.family,
+            expires_at=record.expires_at,
+        )
+
+    def revoke_access_token(self, jti: str) -> None:
+        self.access_tokens[jti].revoked = True
+
+    def revoke_family(self, family: str) -> None:
+        """Reuse detected: the whole chain of refresh tokens and their access tokens dies."""
+        self.revoked_families.add(family)
+        for record in self.access_tokens.values():
+            if record.family == family:
+                record.revoked = True
+
+    def verify_access_token(self, token: str, server: AuthServer) -> dict[str, Any] | None:
+        """The claims of an access token this server issued that is still active, else None."""
+        claims = self._verified_claims(token, server, access_token=True)
+        if claims is None or not str(claims.get("jti", "")).startswith("AT."):
+            return None
+        record = self.access_tokens.get(str(claims["jti"]))
+        if record is None or record.revoked or record.server_id != server.id:
+            return None
+        if record.family is not None and record.family in self.revoked_families:
+            return None
+        if float(claims.get("exp", 0)) <= self.clock.now():
+            return None
+        return claims
+
+    def verify_id_token(
+        self, token: str, server: AuthServer, *, check_expiry: bool = True
+    ) -> dict[str, Any] | None:
+        claims = self._verified_claims(token, server, access_token=False)
+        if claims is None or not str(claims.get("jti", "")).startswith("ID."):
+            return None
+        if check_expiry and float(claims.get("exp", 0)) <= self.clock.now():
+            return None
+        return claims
+
+    def _verified_claims(
+        self, token: str, server: AuthServer, *, access_token: bool
+    ) -> dict[str, Any] | None:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return None
+        key = self.keys.by_kid(str(header.get("kid", "")))
+        if key is None or key is not self.signing_key(server, access_token=access_token):
+            return None
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.private_key.public_key(),
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_aud": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims
+
+
+def half_hash(value: str) -> str:
+    """OIDC at_hash / c_hash: base64url of the left half of SHA-256."""
+    digest = hashlib.sha256(value.encode("ascii")).digest()
+    return b64url(digest[: len(digest) // 2])
+
+
+def pkce_challenge(verifier: str) -> str:
+    """RFC 7636 section 4.2, S256: base64url(SHA-256(ASCII(code_verifier)))."""
+    return b64url(hashlib.sha256(verifier.encode("ascii")).digest())

@@ -1,0 +1,190 @@
+"""What the org stores: users, apps, authorization servers, the demo org's names, runtime records.
+
+Plain dataclasses; `Org` (model.py) is the only code that changes them once they are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# -- the org's configuration ----------------------------------------------------------------------
+
+AppType = Literal["web", "browser", "native", "service"]
+AuthMethod = Literal[
+    "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"
+]
+
+OIDC_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access", "groups")
+# Scopes that only make sense for an ID token / userinfo: they need `openid` alongside.
+OPENID_ONLY_SCOPES = frozenset({"profile", "email", "address", "phone", "groups"})
+KNOWN_GRANTS = ("authorization_code", "implicit", "refresh_token", "password", "client_credentials")
+ORG_SERVER_ID = "org"
+
+
+@dataclass
+class User:
+    """A user of the org. `status`: ACTIVE, PASSWORD_EXPIRED, LOCKED_OUT, SUSPENDED, STAGED, ..."""
+
+    id: str
+    login: str
+    password: str
+    status: str = "ACTIVE"
+    profile: dict[str, Any] = field(default_factory=dict)
+    totp_secret: str | None = None
+    factor_id: str | None = None
+    # None: assigned to every app (as if through the Everyone group); else these client ids only.
+    apps: set[str] | None = None
+    groups: list[str] = field(default_factory=list)
+    password_changed: float = 0.0
+    failed_logins: int = 0
+    last_totp_step: int = -1
+
+    def is_assigned(self, client_id: str) -> bool:
+        return self.apps is None or client_id in self.apps
+
+
+@dataclass
+class App:
+    """An OAuth client; `app_type` is Okta's application_type: web, browser, native, service."""
+
+    client_id: str
+    app_type: AppType
+    client_secret: str | None
+    auth_method: AuthMethod
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    grant_types: list[str]
+    response_types: list[str]
+    pkce_required: bool
+    refresh_rotation: Literal["ROTATE", "STATIC"]
+    refresh_leeway: int
+    jwks: list[dict[str, Any]]
+    name: str
+
+    @property
+    def is_public(self) -> bool:
+        return self.auth_method == "none"
+
+
+@dataclass
+class AuthServer:
+    """A custom authorization server (or, with id `org`, the org authorization server)."""
+
+    id: str
+    audience: str
+    scopes: list[str]
+    access_token_lifetime: int = 3600
+    id_token_lifetime: int = 3600
+    refresh_token_lifetime: int | None = None
+    grant_types: list[str] = field(default_factory=lambda: list(KNOWN_GRANTS))
+    name: str = ""
+
+    @property
+    def is_org(self) -> bool:
+        return self.id == ORG_SERVER_ID
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    """Names of the seeded demo org (see `DEMO`)."""
+
+    user_login: str = "tester@example.com"
+    user_password: str = "Emulated-Passw0rd!"
+    user_id: str = "00udemo1tester0user1"
+    user_first_name: str = "Test"
+    user_last_name: str = "User"
+    web_client_id: str = "0oademo1web0client01"
+    web_client_secret: str = "demo-web-secret-0123456789abcdefghijklmnopqrstuv"
+    web_redirect_uri: str = "http://localhost:8080/authorization-code/callback"
+    web_post_logout_redirect_uri: str = "http://localhost:8080/"
+    spa_client_id: str = "0oademo1spa0client01"
+    spa_redirect_uri: str = "http://localhost:8080/login/callback"
+    service_client_id: str = "0oademo1svc0client01"
+    service_client_secret: str = "demo-service-secret-0123456789abcdefghijklmno"
+    auth_server_id: str = "default"
+    audience: str = "api://default"
+    custom_scopes: tuple[str, ...] = ("api:read", "api:write")
+    org_id: str = "00odemo1org00000001x"
+
+
+DEMO = DemoOrg()
+
+
+# -- runtime records ------------------------------------------------------------------------------
+
+
+@dataclass
+class Transaction:
+    """An /api/v1/authn transaction (stateToken) that is waiting for MFA or a password change."""
+
+    user_id: str
+    status: str
+    expires_at: float
+
+
+@dataclass
+class SessionToken:
+    user_id: str
+    expires_at: float
+    amr: list[str]
+    auth_time: float
+    used: bool = False
+
+
+@dataclass
+class Session:
+    """A browser session (the `sid` cookie)."""
+
+    user_id: str
+    auth_time: float
+    amr: list[str]
+    expires_at: float
+
+
+@dataclass
+class AuthCode:
+    client_id: str
+    server_id: str
+    redirect_uri: str
+    code_challenge: str | None
+    scopes: list[str]
+    nonce: str | None
+    user_id: str
+    auth_time: float
+    amr: list[str]
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class RefreshRecord:
+    family: str
+    server_id: str
+    client_id: str
+    user_id: str
+    scopes: list[str]
+    auth_time: float
+    amr: list[str]
+    issued_at: float
+    expires_at: float | None
+    rotated_at: float | None = None
+
+
+@dataclass
+class AccessRecord:
+    server_id: str
+    client_id: str
+    user_id: str | None
+    family: str | None
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass
+class MintedTokens:
+    access_token: str
+    expires_in: int
+    scopes: list[str]
+    id_token: str | None = None
+    refresh_token: str | None = None
