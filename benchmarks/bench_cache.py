@@ -53,6 +53,7 @@ import pytest
 from filelock import FileLock
 
 from pytest_okta_user import flows
+from pytest_okta_user.redact import Credentials
 from pytest_okta_user.tokens import Variant
 
 
@@ -65,7 +66,7 @@ def sign_in():
         scopes=("openid", "profile", "email"),
         redirect_uri=os.environ["OKTA_REDIRECT_URI"],
     )
-    credentials = flows.Credentials(
+    credentials = Credentials(
         password=os.environ["OKTA_PASSWORD"], client_secret=os.environ["OKTA_CLIENT_SECRET"]
     )
     return flows.exchange(variant, credentials).access_token

@@ -37,11 +37,11 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from . import errors
-from .errors import OktaUserError
+from . import errors, options
+from .errors import CacheLockTimeout, CacheUnusable, OktaUserError, TokenCacheWarning
 from .tokens import FORMAT_VERSION, TokenSet, Variant
 
-__all__ = ["SUBFOLDER", "CacheLockTimeout", "CacheUnusable", "TokenCache", "TokenCacheWarning"]
+__all__ = ["SUBFOLDER", "TokenCache"]
 
 ENTRY_SUFFIX = ".json"
 LOCK_SUFFIX = ".lock"
@@ -52,23 +52,7 @@ SUBFOLDER = "okta-user-tokens"
 _ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.(?:json|failed)")
 _LOCK_NAME = re.compile(r"[0-9a-f]{32}\.lock")
 _TEMP_PREFIX = ".tmp-"
-_CACHE_NAMES = "--okta-cache-dir / OKTA_TOKEN_CACHE_DIR / okta_cache_dir"
-
-
-class TokenCacheWarning(UserWarning):
-    """A cache entry could not be used (corrupt, truncated, foreign format, another variant's).
-
-    The entry is ignored and replaced by the next sign-in; the run goes on.
-    """
-
-
-class CacheLockTimeout(OktaUserError):
-    """Waiting for another process's lock on a cache entry took longer than the lock timeout."""
-
-
-class CacheUnusable(OktaUserError):
-    """The cache folder or an entry's lock file cannot be used (an OS error: permissions, a
-    directory where the lock file should be, a read-only or full disk)."""
+_CACHE_NAMES = options.CACHE_DIR.describe()
 
 
 class TokenCache:
@@ -116,8 +100,8 @@ class TokenCache:
                 " that is still signing in to Okta.",
                 "let that run finish or stop it (a process that dies releases the lock by"
                 " itself). Keep the cache on a local disk, since network filesystems may not"
-                " honour or release locks: --okta-cache-dir / OKTA_TOKEN_CACHE_DIR /"
-                " okta_cache_dir; or run without it: --okta-no-cache.",
+                f" honour or release locks: {_CACHE_NAMES}; or run without it:"
+                f" {options.NO_CACHE.flag}.",
             ) from None
         except OSError as exc:
             raise self._unusable(lock_file, "the lock file", exc) from None

@@ -1,5 +1,10 @@
 """OktaClient: the HTTP calls of a headless sign-in, over one ``requests.Session``.
 
+One method per Okta request (``authn``, ``verify_factor``, ``authorize``, ``token``, ``keys``,
+``discovery``), each given the URL it calls; the transport under them retries, waits for rate
+limits (429) and reads /authorize's answers (redirect, fragment, form_post page). What an error
+answer or a failed connection means for the user is ``diagnosis``'s to say.
+
 Retries are limited to requests that are safe to send twice: a sessionToken, an authorization code
 or a refresh token, once it may have reached Okta, is never sent again blindly. Secrets travel in
 objects whose repr is redacted, and the only log lines are method, path and status.
@@ -10,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,26 +25,9 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import urllib3.exceptions as u3
 
-from . import __version__
-from .errors import (
-    DOMAIN,
-    RATE_LIMIT_WAIT,
-    TIMEOUT,
-    ConnectionFailed,
-    IdpRedirect,
-    LoginRequired,
-    OktaUserError,
-    RateLimited,
-    RateLimitRestart,
-    RequestTimeout,
-    TlsError,
-    UnexpectedResponse,
-    api_error,
-    authorize_error_page,
-    oauth_error,
-)
-from .settings import DEFAULT_RATE_LIMIT_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, RETRY_BACKOFF
-from .tokens import RedactedStr, SecretDict
+from . import __version__, diagnosis, options
+from .errors import OktaUserError
+from .redact import RedactedStr, Sealed, SecretDict, install_log_redaction
 
 log = logging.getLogger("pytest_okta_user")
 
@@ -57,16 +44,16 @@ _AUTHORIZE_KEYS = frozenset(
 class HttpOptions:
     """How the client talks to Okta."""
 
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = options.TIMEOUT.default
     """Seconds for connecting and for each read."""
-    retries: int = DEFAULT_RETRIES
+    retries: int = options.RETRIES.default
     """Extra attempts after a connection error or a 5xx, for requests that are safe to repeat."""
-    max_rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT
+    max_rate_limit_wait: float = options.RATE_LIMIT_WAIT.default
     """Longest total wait for rate-limit windows to reset (429) before giving up, over all the
     requests of one client (one exchange or refresh)."""
     ca_bundle: str | None = None
     """CA file to trust instead of the default (a TLS-intercepting proxy's, the emulator's)."""
-    backoff: float = RETRY_BACKOFF
+    backoff: float = options.RETRY_BACKOFF
     """First retry delay in seconds; doubled on each further retry."""
 
 
@@ -113,34 +100,7 @@ class AuthorizeResult:
         return f"AuthorizeResult(mode={self.mode!r}, keys={sorted(self.params)!r})"
 
 
-class _Sealed(dict[str, Any]):
-    """The keyword arguments of one request (bodies, auth, query): repr shows the keys only."""
-
-    def __repr__(self) -> str:
-        return f"<request {sorted(self)!r}>"
-
-
-class _RedactQuery(logging.Filter):
-    """urllib3 logs each request line with its query string, which can carry a sessionToken."""
-
-    _query = re.compile(r"\?[^\s\"']*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "?" in message:
-            record.msg = self._query.sub("?<redacted>", message)
-            record.args = ()
-        return True
-
-
-def _install_log_redaction() -> None:
-    for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactQuery) for f in logger.filters):
-            logger.addFilter(_RedactQuery())
-
-
-_install_log_redaction()
+install_log_redaction()
 
 
 # --- HTML: form_post pages, the sign-in page, the error page --------------------------------------
@@ -247,36 +207,25 @@ def parse_authorize_response(
         if redirect_uri and not _same_target(location, redirect_uri):
             # Not the answer: another IdP's request also carries state, client_id, ...
             if _on_okta(location, org_url):
-                raise _sign_in_page(status, "redirected to a sign-in page")
-            raise IdpRedirect(
-                "Okta redirected the sign-in to another identity provider (IdP routing rule)"
-                f" instead of answering (HTTP {status} to {urlsplit(location).hostname}).",
-                "route the test user to Okta in Security > Identity Providers > Routing Rules,"
-                " or use a user Okta signs in itself.",
-                status=status,
-            )
+                raise diagnosis.sign_in_page(status, "redirected to a sign-in page")
+            raise diagnosis.idp_redirect(status, urlsplit(location).hostname)
         fragment, query = _location_params(location)
         if _AUTHORIZE_KEYS & fragment.keys():
             return AuthorizeResult(fragment, "fragment")
         if _AUTHORIZE_KEYS & query.keys():
             return AuthorizeResult(query, "query")
-        raise UnexpectedResponse(
+        raise diagnosis.altered_answer(
             f"Okta's /authorize redirected (HTTP {status}) to the redirect URI without a code,"
             " tokens or an error.",
-            "a proxy may have altered the answer; run again.",
             status=status,
         )
     content_type = headers.get("Content-Type") or headers.get("content-type") or ""
     if 300 <= status < 400:
-        raise UnexpectedResponse(
-            f"Okta's /authorize answered HTTP {status} without a Location header.",
-            f"check that {DOMAIN} reaches Okta itself, not a proxy.",
-            status=status,
-        )
+        raise diagnosis.authorize_unexpected(status, None)
     if "json" in content_type:
         body = _json_or_none(text)
         if isinstance(body, Mapping):
-            raise _error_from_body(
+            raise diagnosis.error_from_body(
                 body,
                 status=status,
                 endpoint="/authorize",
@@ -289,30 +238,14 @@ def parse_authorize_response(
         params = form_post_params(text)
         if params is not None:
             return AuthorizeResult(params, "form_post")
-        raise _sign_in_page(status, "answered with its sign-in page")
+        raise diagnosis.sign_in_page(status, "answered with its sign-in page")
     if 400 <= status < 500:
         page = parse_page(text)
         return_text = " ".join(page.text) or page.title
-        raise authorize_error_page(
+        raise diagnosis.authorize_error_page(
             return_text, status=status, client_id=client_id, redirect_uri=redirect_uri
         )
-    raise UnexpectedResponse(
-        f"Okta's /authorize answered HTTP {status} ({content_type or 'no content type'}).",
-        "Okta or a proxy had a problem; run again later.",
-        status=status,
-    )
-
-
-def _sign_in_page(status: int, how: str) -> LoginRequired:
-    return LoginRequired(
-        f"Okta's /authorize {how} (HTTP {status}) instead of signing the user in with the"
-        " sessionToken.",
-        "the app's sign-on/authentication policy (Applications > your app > Sign On) asks for more"
-        " than the sessionToken proved: enrol the user in a TOTP factor and set OKTA_TOTP_SECRET,"
-        " or let the policy accept a password for this user.",
-        code="login_required",
-        status=status,
-    )
+    raise diagnosis.authorize_unexpected(status, content_type)
 
 
 def _json_or_none(text: str) -> Any:
@@ -322,41 +255,7 @@ def _json_or_none(text: str) -> Any:
         return None
 
 
-def _error_from_body(
-    body: Mapping[str, Any],
-    *,
-    status: int,
-    endpoint: str,
-    client_id: str | None = None,
-    redirect_uri: str | None = None,
-    flow: str | None = None,
-    grant_type: str | None = None,
-    user: str | None = None,
-) -> OktaUserError:
-    code = str(body.get("errorCode") or "")
-    if "error" in body:
-        error, description = body.get("error"), body.get("error_description")
-    elif code and not code.startswith("E0"):
-        # Some OAuth endpoints answer in the /api/v1 shape with an OAuth code (okta-idx-java#500).
-        error, description = code, body.get("errorSummary")
-    else:
-        return api_error(body, status=status, endpoint=endpoint, user=user)
-    return oauth_error(
-        str(error),
-        str(description or ""),
-        status=status,
-        endpoint=endpoint,
-        flow=flow,
-        grant_type=grant_type,
-        client_id=client_id,
-        redirect_uri=redirect_uri,
-        user=user,
-    )
-
-
-# --- Transport errors -----------------------------------------------------------------------------
-
-_SSL_REASON = re.compile(r"\[SSL: ?([A-Z_]+)\] ?([^'\")(]*)")
+# --- Transport ------------------------------------------------------------------------------------
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -367,44 +266,6 @@ def _never_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", None)
         return isinstance(reason, (u3.NewConnectionError, u3.NameResolutionError))
     return False
-
-
-def _transport_error(
-    exc: requests.RequestException, host: str, path: str, timeout: float
-) -> OktaUserError:
-    # str(exc) can hold the full URL (with a sessionToken): only fixed texts and the host go out.
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
-        match = _SSL_REASON.search(text)
-        reason = f" ({match.group(1)}: {match.group(2).strip()})" if match else ""
-        return TlsError(
-            f"TLS with {host} failed{reason}.",
-            "if a proxy intercepts TLS (or for the emulator with TLS), trust its CA file:"
-            " set REQUESTS_CA_BUNDLE to it (calling the flows from a script:"
-            " HttpOptions.ca_bundle); an expired certificate can mean a wrong clock.",
-        )
-    if isinstance(exc, requests.Timeout):
-        return RequestTimeout(
-            f"No answer from {host} for {path} within {timeout:g} s.",
-            f"check the network, the proxy (HTTPS_PROXY / NO_PROXY) and {DOMAIN}; if Okta or the"
-            f" proxy is only slow, raise {TIMEOUT} (calling the flows from a script:"
-            " HttpOptions.timeout).",
-        )
-    if isinstance(exc, requests.ConnectionError):
-        cause = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(cause, u3.NameResolutionError) or "Name or service not known" in text:
-            what = f"The host name {host} could not be resolved (DNS)."
-        elif isinstance(cause, u3.NewConnectionError):
-            what = f"Could not connect to {host} (connection refused or unreachable)."
-        else:
-            what = f"The connection to {host} broke during {path}."
-        return ConnectionFailed(
-            what, f"check {DOMAIN}, the network and the proxy (HTTPS_PROXY / NO_PROXY)."
-        )
-    return ConnectionFailed(
-        f"The request to {host} for {path} failed ({type(exc).__name__}).",
-        f"check {DOMAIN}.",
-    )
 
 
 # --- The client -----------------------------------------------------------------------------------
@@ -459,7 +320,7 @@ class OktaClient:
         self,
         method: str,
         url: str,
-        request: _Sealed,
+        request: Sealed,
         *,
         endpoint: str,
         safe: bool,
@@ -490,7 +351,7 @@ class OktaClient:
                     **request,
                 )
             except requests.RequestException as exc:
-                failure = _transport_error(exc, host, path, self.http.timeout)
+                failure = diagnosis.transport_error(exc, host, path, self.http.timeout)
                 sent = not _never_sent(exc)
                 retryable = not isinstance(exc, requests.exceptions.SSLError)
             if failure is not None:
@@ -509,12 +370,14 @@ class OktaClient:
                     self._rate_limit_waited + wait > self.http.max_rate_limit_wait
                     or self._rate_limit_hits > 20
                 ):
-                    raise self.rate_limited(endpoint, code, wait)
+                    raise diagnosis.rate_limited(
+                        endpoint, code, wait, budget=self.http.max_rate_limit_wait
+                    )
                 if not safe:
                     # Whether Okta processed the request before limiting it cannot be told from
                     # here: a sessionToken, code or refresh token that may have been spent is
                     # never resent (a replayed rotated refresh token even revokes its family).
-                    raise self._restart(endpoint, code, wait)
+                    raise diagnosis.rate_limit_restart(endpoint, code, wait)
                 self.wait_out(wait)
                 continue
             if response.status_code >= 500 and safe and attempt < self.http.retries:
@@ -539,47 +402,12 @@ class OktaClient:
             return max(retry_after, 1.0)
         return float(2**limited)
 
-    def rate_limited(self, endpoint: str, code: str, wait: float) -> RateLimited:
-        """The error for a window that resets later than the budget allows."""
-        said = f", {code}" if code else ""
-        return RateLimited(
-            f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s,"
-            f" beyond the {self.http.max_rate_limit_wait:g} s we wait.",
-            _RATE_LIMIT_FIX,
-            code=code or None,
-            status=429,
-        )
-
-    def _restart(self, endpoint: str, code: str, wait: float) -> RateLimitRestart:
-        said = f", {code}" if code else ""
-        return RateLimitRestart(
-            f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s;"
-            " the request carried a one-time or secret credential, so it is not sent again.",
-            _RATE_LIMIT_FIX,
-            code=code or None,
-            status=429,
-            wait=wait,
-        )
-
     def _json(self, response: requests.Response, endpoint: str) -> SecretDict:
         body = _json_or_none(response.text)
         if not isinstance(body, Mapping):
-            content_type = response.headers.get("Content-Type") or "no content type"
-            if response.status_code >= 500:
-                what = (
-                    f"Okta's {endpoint} failed with HTTP {response.status_code} ({content_type})."
-                )
-                fix = "Okta or a proxy had a problem; run again later (status.okta.com)."
-            else:
-                what = (
-                    f"Okta's {endpoint} answered HTTP {response.status_code} with {content_type}"
-                    " instead of JSON."
-                )
-                fix = (
-                    f"a proxy or captive portal answered in Okta's place: check {DOMAIN},"
-                    " HTTPS_PROXY and NO_PROXY."
-                )
-            raise UnexpectedResponse(what, fix, status=response.status_code)
+            raise diagnosis.not_json(
+                response.status_code, response.headers.get("Content-Type"), endpoint
+            )
         return SecretDict(body)
 
     # -- /api/v1/authn --
@@ -588,7 +416,7 @@ class OktaClient:
         """``POST /api/v1/authn``: the authn transaction (any status), or an error for 4xx."""
         return self._authn_call(
             f"{self.org_url}/api/v1/authn",
-            _Sealed(json={"username": username, "password": RedactedStr(password)}),
+            Sealed(json={"username": username, "password": RedactedStr(password)}),
             endpoint="/api/v1/authn",
             user=username,
         )
@@ -607,19 +435,21 @@ class OktaClient:
             url = f"{self.org_url}/api/v1/authn/factors/{href_or_id}/verify"
         return self._authn_call(
             url,
-            _Sealed(
+            Sealed(
                 json={"stateToken": RedactedStr(state_token), "passCode": RedactedStr(passcode)}
             ),
             endpoint="factor verify",
         )
 
     def _authn_call(
-        self, url: str, request: _Sealed, *, endpoint: str, user: str | None = None
+        self, url: str, request: Sealed, *, endpoint: str, user: str | None = None
     ) -> SecretDict:
         response = self._send("POST", url, request, endpoint=endpoint, safe=False)
         body = self._json(response, endpoint)
         if response.status_code != 200:
-            raise _error_from_body(body, status=response.status_code, endpoint=endpoint, user=user)
+            raise diagnosis.error_from_body(
+                body, status=response.status_code, endpoint=endpoint, user=user
+            )
         return body
 
     # -- /authorize --
@@ -643,7 +473,7 @@ class OktaClient:
         response = self._send(
             "GET",
             authorize_url,
-            _Sealed(params=dict(params)),
+            Sealed(params=dict(params)),
             endpoint="/authorize",
             safe=False,
             accept=None,
@@ -686,7 +516,7 @@ class OktaClient:
         )
         body = self._json(response, "/token")
         if response.status_code != 200:
-            raise _error_from_body(
+            raise diagnosis.error_from_body(
                 body,
                 status=response.status_code,
                 endpoint="/token",
@@ -709,18 +539,11 @@ class OktaClient:
         return self._get_json(jwks_uri, "/keys")
 
     def _get_json(self, url: str, endpoint: str) -> SecretDict:
-        response = self._send("GET", url, _Sealed(), endpoint=endpoint, safe=True)
+        response = self._send("GET", url, Sealed(), endpoint=endpoint, safe=True)
         body = self._json(response, endpoint)
         if response.status_code != 200:
-            raise _error_from_body(body, status=response.status_code, endpoint=endpoint)
+            raise diagnosis.error_from_body(body, status=response.status_code, endpoint=endpoint)
         return body
-
-
-_RATE_LIMIT_FIX = (
-    "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
-    f" tokens, or wait longer: raise {RATE_LIMIT_WAIT} (calling the flows from a script:"
-    " HttpOptions.max_rate_limit_wait)."
-)
 
 
 def _finite(value: str | None) -> float | None:
@@ -741,11 +564,11 @@ def _rate_limit_code(response: requests.Response) -> str:
     return ""
 
 
-def _token_request(form: Mapping[str, str], client_auth: ClientAuth) -> _Sealed:
+def _token_request(form: Mapping[str, str], client_auth: ClientAuth) -> Sealed:
     data = {k: RedactedStr(v) for k, v in form.items()}
     if client_auth.method == "client_secret_basic":
-        return _Sealed(data=data, auth=(client_auth.client_id, client_auth.client_secret))
+        return Sealed(data=data, auth=(client_auth.client_id, client_auth.client_secret))
     data["client_id"] = RedactedStr(client_auth.client_id)
     if client_auth.method == "client_secret_post" and client_auth.client_secret:
         data["client_secret"] = RedactedStr(client_auth.client_secret)
-    return _Sealed(data=data)
+    return Sealed(data=data)

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from . import options
 from .errors import OktaUserError
-from .settings import MarkerError, OktaRequest, Settings, build_variant, expand_marker
+from .marker import OktaRequest, build_variant, factory_request
+from .settings import Settings
 
 if TYPE_CHECKING:
     import requests
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from .tokens import TokenSet, Variant
 
 __all__ = [
-    "EmulatorInfo",
     "OktaUser",
     "okta_access_token",
     "okta_auth",
@@ -51,6 +52,7 @@ __all__ = [
 
 #: Where the plugin keeps its run state; set in pytest_configure (see plugin.py).
 SETTINGS_KEY = pytest.StashKey["Settings"]()
+#: The run's emulator: the OktaEmulator where it runs, plugin.EmulatorInfo on xdist workers.
 EMULATOR_KEY = pytest.StashKey["object"]()
 PROVIDER_KEY = pytest.StashKey["TokenProvider"]()
 #: The run's id: the same in the controller and every xdist worker, another in the next run.
@@ -70,7 +72,7 @@ def _fail(exc: OktaUserError) -> NoReturn:
 
 
 def _secret(token: str) -> str:
-    from .tokens import RedactedStr
+    from .redact import RedactedStr
 
     return RedactedStr(token)
 
@@ -94,22 +96,6 @@ class OktaUser:
     login: str | None
     id: str | None
     profile: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, repr=False)
-class EmulatorInfo:
-    """What an xdist worker knows of the run's emulator (it runs in the controller process)."""
-
-    url: str
-    instance_id: str
-    settings: Mapping[str, str]
-    """The demo org's ``OKTA_*`` values (including its demo password and client secret)."""
-
-    def env(self) -> dict[str, str]:
-        return dict(self.settings)
-
-    def __repr__(self) -> str:
-        return f"EmulatorInfo(url={self.url!r}, instance_id={self.instance_id!r})"
 
 
 class OktaAuth:
@@ -175,37 +161,10 @@ def okta_provider(
     pytestconfig: pytest.Config, okta_settings: Settings, okta_clock: Callable[[], float]
 ) -> TokenProvider:
     """The run's token provider (memory, then the disk cache, then refresh, then sign-in)."""
-    from . import flows
-    from .cache import TokenCache
-    from .client import HttpOptions
-    from .provider import TokenProvider
+    from .provider import build_provider
 
-    s = okta_settings
-    # No ca_bundle: requests then keeps reading REQUESTS_CA_BUNDLE, as the README tells users to.
-    http = HttpOptions(
-        timeout=s.timeout.value,
-        retries=s.retries.value,
-        max_rate_limit_wait=s.rate_limit_wait.value,
-    )
-    credentials = flows.Credentials(
-        password=s.password.value.reveal() if s.password.value else None,
-        client_secret=s.client_secret.value.reveal() if s.client_secret.value else None,
-        totp_secret=s.totp_secret.value.reveal() if s.totp_secret.value else None,
-    )
-    folder = s.cache_dir.value
-    provider = TokenProvider(
-        exchange=lambda v: flows.exchange(
-            v, credentials, http=http, clock=okta_clock, response_mode=s.response_mode.value
-        ),
-        refresh=lambda v, t: flows.refresh(v, t, credentials, http=http, clock=okta_clock),
-        cache=(
-            None
-            if s.no_cache or folder is None
-            else TokenCache.inside(folder, lock_timeout=s.lock_timeout())
-        ),
-        min_ttl=s.min_ttl.value,
-        clock=okta_clock,
-        run_id=pytestconfig.stash.get(RUN_ID_KEY, ""),
+    provider = build_provider(
+        okta_settings, clock=okta_clock, run_id=pytestconfig.stash.get(RUN_ID_KEY, "")
     )
     pytestconfig.stash[PROVIDER_KEY] = provider
     return provider
@@ -297,16 +256,7 @@ def okta_token_factory(
 
     def factory(**kwargs: Any) -> TokenSet:
         try:
-            asked = expand_marker(kwargs)
-            if len(asked) != 1:
-                raise MarkerError(
-                    f"the token factory takes one value per argument, not a list ({kwargs!r})",
-                    "call it once per value, e.g. [okta_token_factory(flow=f) for f in"
-                    " ('code', 'pkce')], or put the list on @pytest.mark.okta to run the test"
-                    " once per value",
-                )
-            given = {k: v for k, v in vars(asked[0]).items() if v is not None}
-            merged = dataclasses.replace(_okta_request, **given)
+            merged = factory_request(_okta_request, kwargs)
             variant = build_variant(okta_settings, merged)
             return _handed_out(_get(pytestconfig, okta_provider, variant, merged.min_ttl))
         except OktaUserError as exc:
@@ -345,8 +295,11 @@ def okta_session(okta_auth: OktaAuth) -> Iterator[requests.Session]:
 @pytest.fixture(scope="session")
 def okta_emulator(pytestconfig: pytest.Config) -> object:
     """The run's emulator (``--okta-emulator``): the ``OktaEmulator`` itself in the process that
-    started it, an :class:`EmulatorInfo` (url, instance_id, env()) on xdist workers."""
+    started it, a ``plugin.EmulatorInfo`` (url, instance_id, env()) on xdist workers."""
     emulator = pytestconfig.stash.get(EMULATOR_KEY, None)
     if emulator is None:
-        pytest.skip("needs the emulator: run with --okta-emulator (or OKTA_EMULATOR=1)")
+        emulator_flag = options.EMULATOR
+        pytest.skip(
+            f"needs the emulator: run with {emulator_flag.flag} (or {emulator_flag.env[0]}=1)"
+        )
     return emulator

@@ -3,7 +3,13 @@
 Browser flows (code, pkce, implicit): ``POST /api/v1/authn`` (answering MFA with a TOTP code)
 gives a one-time sessionToken; ``GET /authorize`` with ``prompt=none`` and that sessionToken
 answers with a code or tokens; code flows then redeem the code at ``/token``. The password and
-client_credentials flows go to ``/token`` directly. No pytest here: usable from a script.
+client_credentials flows go to ``/token`` directly. Every recipe then fetches the issuer's keys
+when its tokens need them and hands them to ``verify``.
+
+What each flow needs (a user, a client secret, a redirect URI, which response modes) is read from
+the flow table (``options.FLOW_TABLE``) and checked before any request. The recipe calls the
+client once per Okta request, with the URL the variant carries; what an answer means is
+``diagnosis``'s. No pytest here: usable from a script.
 """
 
 from __future__ import annotations
@@ -13,82 +19,33 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pyotp
 import requests
 
+from . import diagnosis, options
 from .client import CLIENT_AUTH_METHODS, ClientAuth, HttpOptions, OktaClient
-from .errors import (
-    CLIENT_SECRET,
-    FLOW,
-    PASSWORD,
-    REDIRECT_URI,
-    SCOPES,
-    TOTP_SECRET,
-    USER,
-    AuthenticationError,
-    ConfigurationError,
-    InvalidPasscode,
-    LockedOut,
-    MfaEnrollRequired,
-    MfaRequired,
-    PasswordExpired,
-    RateLimitRestart,
-    StateMismatch,
-    UnexpectedResponse,
-    oauth_error,
-)
-from .settings import FLOWS
-from .tokens import (
-    KeySet,
-    RedactedStr,
-    SecretDict,
-    TokenSet,
-    Variant,
-    endpoint,
-    org_url,
-    verify_access_token,
-    verify_id_token,
-)
+from .errors import ConfigurationError, InvalidPasscode, RateLimitRestart
+from .options import FLOW_TABLE, FLOWS
+from .redact import Credentials, RedactedStr, SecretDict
+from .tokens import TokenSet, Variant
+from .verify import KeySet, signing_kid, verify_access_token, verify_id_token
 
-__all__ = ["FLOWS", "RESPONSE_MODES", "Credentials", "exchange", "pkce_pair", "refresh"]
+__all__ = ["exchange", "pkce_pair", "refresh"]
 
-RESPONSE_MODES = {
-    "code": ("query", "fragment", "form_post"),
-    "pkce": ("query", "fragment", "form_post"),
-    "implicit": ("fragment", "form_post"),
-}
 _SECRET_METHODS = tuple(m for m in CLIENT_AUTH_METHODS if m != "none")
 _TOTP_FACTOR = "token:software:totp"
 _TOTP_STEP = 30
 
-
-@dataclass(frozen=True, repr=False)
-class Credentials:
-    """The secrets of one exchange. Held as redacting strings; the repr says only which are set."""
-
-    password: str | None = None
-    client_secret: str | None = None
-    totp_secret: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("password", "client_secret", "totp_secret"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, RedactedStr):
-                object.__setattr__(self, name, RedactedStr(value))
-
-    def __repr__(self) -> str:
-        def shown(value: str | None) -> str:
-            return "<set>" if value else "<unset>"
-
-        return (
-            f"Credentials(password={shown(self.password)},"
-            f" client_secret={shown(self.client_secret)}, totp_secret={shown(self.totp_secret)})"
-        )
-
-    __str__ = __repr__
+# Our settings by all their names, for the fixes of the checks below.
+_FLOW = options.FLOW.describe()
+_USER = options.USER.describe()
+_PASSWORD = options.PASSWORD.describe()
+_CLIENT_SECRET = options.CLIENT_SECRET.describe()
+_REDIRECT_URI = options.REDIRECT_URI.describe()
+_SCOPES = options.SCOPES.describe()
+_TOTP_SECRET = options.TOTP_SECRET.describe()
 
 
 def pkce_pair() -> tuple[RedactedStr, str]:
@@ -106,8 +63,8 @@ def totp_code(totp_secret: str, now: float) -> RedactedStr:
     except (ValueError, TypeError):
         pass
     raise ConfigurationError(
-        f"{TOTP_SECRET} is not a base32 TOTP secret.",
-        f"set {TOTP_SECRET} to the secret shown (as text, often under the QR code) when the"
+        f"{_TOTP_SECRET} is not a base32 TOTP secret.",
+        f"set {_TOTP_SECRET} to the secret shown (as text, often under the QR code) when the"
         " user's Google Authenticator / Okta Verify factor was enrolled.",
     )
 
@@ -136,7 +93,7 @@ def exchange(
     _check(variant, credentials, response_mode, client_auth)
     auth = _client_auth(variant, credentials, client_auth)
     with OktaClient(
-        org_url(variant.issuer), http=http, session=session, sleep=sleep, clock=clock
+        variant.org_url, http=http, session=session, sleep=sleep, clock=clock
     ) as client:
         while True:
             try:
@@ -197,12 +154,12 @@ def refresh(
     if not tokens.refresh_token:
         raise ConfigurationError(
             f"No refresh token to refresh the tokens of the {variant.describe()}.",
-            f"add offline_access to {SCOPES} and tick 'Refresh Token' under Applications > your"
+            f"add offline_access to {_SCOPES} and tick 'Refresh Token' under Applications > your"
             " app > General > Grant type.",
         )
     auth = _client_auth(variant, credentials, client_auth)
     with OktaClient(
-        org_url(variant.issuer), http=http, session=session, sleep=sleep, clock=clock
+        variant.org_url, http=http, session=session, sleep=sleep, clock=clock
     ) as client:
         started = clock()
         # A 429 here raises RateLimitRestart (a RateLimited) without sending the refresh token
@@ -211,7 +168,7 @@ def refresh(
         # revokes the whole family. The provider then falls back to a full exchange (as on any
         # OktaUserError from a refresh), which waits for the window within its budget.
         body = client.token(
-            endpoint(variant.issuer, "token"),
+            variant.token_url,
             _refresh_form(tokens),
             auth,
             flow=variant.flow,
@@ -238,10 +195,12 @@ def _check(
     response_mode: str | None,
     client_auth: str | None,
 ) -> None:
+    """What the variant's flow needs (the flow table says), before any request."""
     flow = variant.flow
-    if flow not in FLOWS:
+    spec = FLOW_TABLE.get(flow)
+    if spec is None:
         raise ConfigurationError(
-            f"Unknown flow {flow!r}.", f"set {FLOW} to one of {', '.join(FLOWS)}."
+            f"Unknown flow {flow!r}.", f"set {_FLOW} to one of {', '.join(FLOWS)}."
         )
     # ClientAuth refuses unknown methods too, but with a ValueError and accepting "none": here a
     # caller's choice gets a ConfigurationError before any request, and "none" is ours to pick.
@@ -250,36 +209,35 @@ def _check(
             f"Unknown client authentication {client_auth!r}.",
             "use client_secret_basic or client_secret_post (public clients need none).",
         )
-    if flow in ("code", "client_credentials") and not credentials.client_secret:
+    if spec.needs_client_secret and not credentials.client_secret:
         raise ConfigurationError(
             f"The {flow} flow needs the client secret of a confidential app.",
-            f"set {CLIENT_SECRET} (Applications > your app > General > Client Credentials)"
-            + (f", or use the pkce {FLOW} for a public app." if flow == "code" else "."),
+            f"set {_CLIENT_SECRET} (Applications > your app > General > Client Credentials)"
+            + (f", or use the pkce {_FLOW} for a public app." if spec.uses_authorize else "."),
         )
-    if flow == "client_credentials":
+    if not spec.signs_in_user:
         return
     if not variant.user:
         raise ConfigurationError(
-            f"No user to sign in for the {flow} flow.", f"set {USER} to the user's Okta login."
+            f"No user to sign in for the {flow} flow.", f"set {_USER} to the user's Okta login."
         )
     if not credentials.password:
         raise ConfigurationError(
             f"No password for user {variant.user}.",
-            f"set {PASSWORD} in the environment (never on the command line).",
+            f"set {_PASSWORD} in the environment (never on the command line).",
         )
-    if flow == "password":
+    if not spec.uses_authorize:
         return
     if not variant.redirect_uri:
         raise ConfigurationError(
             f"The {flow} flow needs a redirect URI.",
-            f"set {REDIRECT_URI} to one of the app's Sign-in redirect URIs"
+            f"set {_REDIRECT_URI} to one of the app's Sign-in redirect URIs"
             " (Applications > your app > General).",
         )
-    modes = RESPONSE_MODES[flow]
-    if response_mode is not None and response_mode not in modes:
+    if response_mode is not None and response_mode not in spec.response_modes:
         raise ConfigurationError(
             f"The {flow} flow cannot use the {response_mode!r} response mode.",
-            f"use one of {', '.join(modes)}.",
+            f"use one of {', '.join(spec.response_modes)}.",
         )
 
 
@@ -313,13 +271,12 @@ def _sign_in(
         )
     status = transaction.get("status")
     if status != "SUCCESS":
-        raise _authn_status_error(str(status), transaction, variant.user)
+        raise diagnosis.authn_status_error(
+            str(status), variant.user, _factor_types(_factors(transaction))
+        )
     token = RedactedStr(transaction.get("sessionToken") or "")
     if not token:
-        raise UnexpectedResponse(
-            "Okta's /api/v1/authn said SUCCESS without a sessionToken.",
-            "a proxy may have altered the answer; run again.",
-        )
+        raise diagnosis.altered_answer("Okta's /api/v1/authn said SUCCESS without a sessionToken.")
     embedded = transaction.get("_embedded")
     user = embedded.get("user") if isinstance(embedded, Mapping) else None
     return token, dict(user) if isinstance(user, Mapping) else {}
@@ -329,11 +286,16 @@ def _factors(transaction: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     embedded = transaction.get("_embedded")
     if not isinstance(embedded, Mapping):
         return []
-    # Okta's reference shows the list under "factor"; real answers use "factors" (facts §1.2).
+    # Okta's reference shows the list under "factor"; real answers use "factors"
+    # (https://developer.okta.com/docs/reference/api/authn/#authentication-transaction-object).
     found = embedded.get("factors", embedded.get("factor"))
     if isinstance(found, Mapping):
         found = [found]
     return [f for f in found or () if isinstance(f, Mapping)]
+
+
+def _factor_types(factors: list[Mapping[str, Any]]) -> list[str]:
+    return [str(f.get("factorType")) for f in factors]
 
 
 def _answer_mfa(
@@ -346,23 +308,9 @@ def _answer_mfa(
     sleep: Callable[[float], None],
 ) -> SecretDict:
     factors = _factors(transaction)
-    kinds = ", ".join(sorted({str(f.get("factorType")) for f in factors})) or "none listed"
     totp = [f for f in factors if f.get("factorType") == _TOTP_FACTOR]
-    if not totp:
-        raise MfaRequired(
-            f"Okta asks user {variant.user} for a second factor, but none is TOTP"
-            f" (MFA_REQUIRED; enrolled: {kinds}).",
-            "enrol the user in Google Authenticator or Okta Verify (TOTP) and put its secret in"
-            f" {TOTP_SECRET}; push, SMS and email cannot be answered headlessly.",
-            code="MFA_REQUIRED",
-        )
-    if not credentials.totp_secret:
-        raise MfaRequired(
-            f"Okta asks user {variant.user} for a second factor (MFA_REQUIRED; enrolled: {kinds}).",
-            f"set {TOTP_SECRET} to the user's TOTP factor secret (Google Authenticator or Okta"
-            " Verify), or exempt the test user's group from MFA in the sign-on policy.",
-            code="MFA_REQUIRED",
-        )
+    if not totp or not credentials.totp_secret:
+        raise diagnosis.mfa_unanswerable(variant.user, _factor_types(factors), has_totp=bool(totp))
     factor = totp[0]
     links = factor.get("_links")
     verify = links.get("verify") if isinstance(links, Mapping) else None
@@ -379,47 +327,6 @@ def _answer_mfa(
     # Another sign-in of this user used this step's code: the next step's code is fresh.
     sleep(_TOTP_STEP - clock() % _TOTP_STEP + 1)
     return client.verify_factor(target, state_token, totp_code(credentials.totp_secret, clock()))
-
-
-def _authn_status_error(
-    status: str, transaction: Mapping[str, Any], user: str
-) -> AuthenticationError:
-    if status == "LOCKED_OUT":
-        return LockedOut(
-            f"Okta says user {user} is locked out (LOCKED_OUT).",
-            "unlock the user (Directory > People > the user > Unlock) or wait for the lockout to"
-            f" end; then check {PASSWORD}: wrong passwords lock the account.",
-            code=status,
-        )
-    if status == "PASSWORD_EXPIRED":
-        return PasswordExpired(
-            f"Okta says the password of user {user} has expired (PASSWORD_EXPIRED).",
-            f"change it (sign in once in a browser, or Directory > People > the user > Reset"
-            f" password) and update {PASSWORD}; a password policy without expiry suits test users.",
-            code=status,
-        )
-    if status == "MFA_ENROLL":
-        factors = ", ".join(sorted({str(f.get("factorType")) for f in _factors(transaction)}))
-        return MfaEnrollRequired(
-            f"Okta asks user {user} to enrol a second factor first (MFA_ENROLL; offers:"
-            f" {factors or '-'}).",
-            "sign in once in a browser and enrol Google Authenticator (keep its secret in"
-            f" {TOTP_SECRET}), or stop requiring enrolment for the test user's group (Security >"
-            " Authenticators > Enrollment).",
-            code=status,
-        )
-    if status == "MFA_REQUIRED":
-        return MfaRequired(
-            f"Okta still asks user {user} for a second factor after the TOTP code (MFA_REQUIRED).",
-            "the sign-on policy wants another factor as well; allow TOTP alone for the test user.",
-            code=status,
-        )
-    return AuthenticationError(
-        f"Okta's sign-in of user {user} stopped in state {status}, which needs a person.",
-        "sign in once in a browser to finish it (e.g. a password warning or recovery), then run"
-        " again.",
-        code=status,
-    )
 
 
 # --- /authorize (+ /token for code flows) ---------------------------------------------------------
@@ -442,10 +349,10 @@ def _browser_flow(
     scope = " ".join(variant.scopes)
     if flow == "implicit":
         response_type = "id_token token" if "openid" in variant.scopes else "token"
-        mode = response_mode or "fragment"
     else:
         response_type = "code"
-        mode = response_mode or "query"
+    # The flow's first response mode is its default (query for code flows, fragment for implicit).
+    mode = response_mode or FLOW_TABLE[flow].response_modes[0]
     params = SecretDict(
         client_id=variant.client_id,
         response_type=response_type,
@@ -462,22 +369,12 @@ def _browser_flow(
         verifier, challenge = pkce_pair()
         params.update(code_challenge=challenge, code_challenge_method="S256")
     started = clock()
-    result = client.authorize(
-        endpoint(variant.issuer, "authorize"), params, flow=flow, user=variant.user
-    )
+    result = client.authorize(variant.authorize_url, params, flow=flow, user=variant.user)
     answer = result.params
     if "error" in answer and answer.get("state") != state:
-        # Facts 2.3: Okta echoes state on the errors it redirects (those it cannot redirect are
-        # its HTML error page, raised by the client). An error without our state may answer
-        # another sign-in, or none: it is not taken as Okta's verdict on this one.
-        raise StateMismatch(
-            "Okta's /authorize answered an error without the state we sent (Okta echoes it on"
-            " error redirects).",
-            "the answer belongs to another sign-in or was made up (a caching or rewriting"
-            " proxy?); run again.",
-        )
+        raise diagnosis.state_mismatch(with_error=True)
     if "error" in answer:
-        raise oauth_error(
+        raise diagnosis.oauth_error(
             str(answer.get("error")),
             str(answer.get("error_description") or ""),
             status=None,
@@ -488,23 +385,19 @@ def _browser_flow(
             user=variant.user,
         )
     if answer.get("state") != state:
-        raise StateMismatch(
-            "The state that Okta's /authorize sent back is not the one we sent.",
-            "the answer belongs to another sign-in (a caching or rewriting proxy?); run again.",
-        )
+        raise diagnosis.state_mismatch(with_error=False)
     if flow == "implicit":
         return _token_set(
             client, variant, answer, started=started, clock=clock, user=user, nonce=nonce
         )
     code = RedactedStr(answer.get("code") or "")
     if not code:
-        raise UnexpectedResponse(
-            f"Okta's /authorize answered ({result.mode}) without a code.",
-            "a proxy may have altered the answer; run again.",
+        raise diagnosis.altered_answer(
+            f"Okta's /authorize answered ({result.mode}) without a code."
         )
     started = clock()
     body = client.token(
-        endpoint(variant.issuer, "token"),
+        variant.token_url,
         _code_form(code, variant.redirect_uri, verifier),
         auth,
         flow=flow,
@@ -554,9 +447,7 @@ def _token_grant(
     user: dict[str, Any] | None,
 ) -> TokenSet:
     started = clock()
-    body = client.token(
-        endpoint(variant.issuer, "token"), form, auth, flow=variant.flow, user=variant.user
-    )
+    body = client.token(variant.token_url, form, auth, flow=variant.flow, user=variant.user)
     return _token_set(client, variant, body, started=started, clock=clock, user=user, nonce=None)
 
 
@@ -574,23 +465,22 @@ def _token_set(
     """A TokenSet from a token answer (JSON, fragment or form_post), with its tokens verified."""
     access_token = RedactedStr(body.get("access_token") or "")
     if not access_token:
-        raise UnexpectedResponse(
-            f"Okta answered the {variant.flow} flow without an access token.",
-            f"check {SCOPES} and the app's grant types.",
-        )
+        raise diagnosis.no_access_token(variant.flow)
     try:
         expires_in = float(body.get("expires_in", 3600))
     except (TypeError, ValueError):
         expires_in = 3600.0
     scope = body.get("scope")
     scopes = tuple(str(scope).split()) if scope else variant.scopes
-    keys = KeySet(lambda: client.keys(endpoint(variant.issuer, "keys")))
+    issuer = variant.issuer.rstrip("/")
+    keys = KeySet()
     id_token: RedactedStr | None = RedactedStr(body["id_token"]) if body.get("id_token") else None
     id_claims: dict[str, Any] = {}
     if id_token:
+        _fetch_keys_for(client, variant, keys, id_token)
         id_claims = verify_id_token(
             id_token,
-            issuer=variant.issuer.rstrip("/"),
+            issuer=issuer,
             client_id=variant.client_id,
             keys=keys,
             clock=clock,
@@ -599,8 +489,10 @@ def _token_set(
             # for a hybrid answer (code with an ID token), so there is no c_hash to check here.
             access_token=access_token,
         )
+    if not variant.is_org_server:
+        _fetch_keys_for(client, variant, keys, access_token)
     access_claims = verify_access_token(
-        access_token, issuer=variant.issuer.rstrip("/"), keys=keys, clock=clock
+        access_token, issuer=issuer, keys=keys, clock=clock, org_server=variant.is_org_server
     )
     if user is None:
         # The password grant has no authn answer: who signed in comes from the tokens.
@@ -624,3 +516,11 @@ def _token_set(
         obtained_at=started,
         user=user,
     )
+
+
+def _fetch_keys_for(client: OktaClient, variant: Variant, keys: KeySet, token: str) -> None:
+    """Fetch the issuer's JWKS into ``keys`` if ``token`` is signed with a key they lack: on first
+    use, and once more for an unknown ``kid`` (a rotation). A sign-in whose tokens need no key
+    (the org server's opaque access token alone) fetches nothing."""
+    if keys.wants(signing_kid(token)):
+        keys.load(client.keys(variant.keys_url))

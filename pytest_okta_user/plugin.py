@@ -16,18 +16,21 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import options
+from .errors import MarkerError, SettingError
 from .fixtures import (  # noqa: F401  (fixtures register by being names in the plugin module)
     EMULATOR_KEY,
     PROVIDER_KEY,
     RUN_ID_KEY,
     SETTINGS_KEY,
     VARIANTS_KEY,
-    EmulatorInfo,
     _okta_request,
     okta_access_token,
     okta_auth,
@@ -42,50 +45,70 @@ from .fixtures import (  # noqa: F401  (fixtures register by being names in the 
     okta_user,
     okta_variant,
 )
-from .settings import (
-    NAMES,
-    MarkerError,
-    OktaRequest,
-    Secret,
-    SettingError,
-    Settings,
-    can_prompt,
-    check_writable_folder,
-    expand_marker,
-    resolve,
-    resolve_emulator_flag,
-    resolve_flow,
-)
+from .marker import OktaRequest, expand_marker
+from .options import FLOW_TABLE, OPTIONS
+from .redact import Secret
+from .settings import Settings, can_prompt, check_writable_folder, resolve
 
 if TYPE_CHECKING:
     from .emulator import OktaEmulator
 
-#: What the controller hands each xdist worker: the prompted password, why there was none, and
-#: the emulator's URL, instance and demo settings.
+#: The key of the plugin's part of xdist's workerinput (to the workers) and workeroutput (back).
 WORKERINPUT_KEY = "okta_user"
-_PAYLOAD_KEY = pytest.StashKey[dict[str, Any]]()
+_PAYLOAD_KEY = pytest.StashKey["WorkerPayload"]()
 _INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
 #: What the workers report back (workeroutput), summed up on the controller.
 _WORKER_STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 
-#: The options that take a value: setting name -> help text (the names come from NAMES).
-_VALUE_OPTIONS = {
-    "domain": "Okta org URL, bare host or issuer (e.g. https://dev-123.okta.com/oauth2/default)",
-    "auth_server": "Authorization server id: 'default' (the default), 'org' or an id like aus1a2b3",
-    "client_id": "Client id of the Okta app the tests sign in with",
-    "redirect_uri": "Sign-in redirect URI registered on the app (code, pkce and implicit flows)",
-    "scopes": "Scopes to ask for, separated by spaces (default: 'openid profile email')",
-    "flow": "Default flow: code, pkce (the default), implicit, password or client_credentials",
-    "response_mode": "How /authorize answers: query, fragment or form_post (default: the flow's)",
-    "user": "Login of the user to sign in as; asks for the password when OKTA_PASSWORD is unset",
-    "cache_dir": "Token cache folder (default: okta-user under pytest's cache dir)",
-    "min_ttl": "Seconds of life a handed-out token has left at least (default: 60)",
-    "timeout": "Seconds to wait for Okta to connect and to answer each request (default: 10)",
-    "retries": "Retries after a connection error or a 5xx, where a retry is safe: 0 to 10"
-    " (default: 2)",
-    "rate_limit_wait": "Longest wait in seconds for Okta's rate limit to reset (429); 0: fail at"
-    " once (default: 30)",
-}
+
+@dataclass(frozen=True, repr=False)
+class EmulatorInfo:
+    """What an xdist worker knows of the run's emulator (it runs in the controller process)."""
+
+    url: str
+    instance_id: str
+    settings: Mapping[str, str]
+    """The demo org's ``OKTA_*`` values (including its demo password and client secret)."""
+
+    def env(self) -> dict[str, str]:
+        return dict(self.settings)
+
+    def __repr__(self) -> str:
+        return f"EmulatorInfo(url={self.url!r}, instance_id={self.instance_id!r})"
+
+
+@dataclass(frozen=True)
+class WorkerPayload:
+    """What the controller hands each xdist worker: the prompted password (or why there was
+    none) and the emulator it started. It travels in ``workerinput``, over execnet's channel, so
+    the password never shows in a worker's argv or environment."""
+
+    password: Secret | None = None
+    password_hint: str = ""
+    emulator: EmulatorInfo | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for execnet; the one place the password leaves its :class:`Secret`."""
+        emulator = self.emulator
+        return {
+            "password": None if self.password is None else self.password.reveal(),
+            "password_hint": self.password_hint,
+            "emulator": None
+            if emulator is None
+            else {"url": emulator.url, "instance_id": emulator.instance_id, "env": emulator.env()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WorkerPayload:
+        password = data.get("password")
+        emulator = data.get("emulator")
+        return cls(
+            password=None if password is None else Secret(password),
+            password_hint=data.get("password_hint", ""),
+            emulator=None
+            if emulator is None
+            else EmulatorInfo(emulator["url"], emulator["instance_id"], emulator["env"]),
+        )
 
 
 # ---- options and ini keys -----------------------------------------------------------------------
@@ -94,45 +117,26 @@ _VALUE_OPTIONS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     # Help texts follow pytest's rules: a capital first letter; a single phrase has no final period.
     group = parser.getgroup("okta-user", "Okta user tokens (pytest-okta-user)")
-    for setting, help_text in _VALUE_OPTIONS.items():
-        names = NAMES[setting]
-        assert names.option is not None
-        group.addoption(
-            names.option,
-            dest=f"okta_{setting}",
-            default=None,
-            metavar=setting.upper(),
-            help=f"{help_text}. Env: {', '.join(names.env)}; ini: {names.ini}.",
-        )
-    group.addoption(
-        "--okta-emulator",
-        dest="okta_emulator",
-        action="store_true",
-        default=None,
-        help="Start a local Okta emulator for the run and use its demo app and user."
-        " Env: OKTA_EMULATOR=1; ini: okta_emulator.",
-    )
-    group.addoption(
-        "--okta-no-cache",
-        dest="okta_no_cache",
-        action="store_true",
-        default=False,
-        help="Keep tokens in memory only (each xdist worker then signs in on its own)",
-    )
-    group.addoption(
-        "--okta-clear-cache",
-        dest="okta_clear_cache",
-        action="store_true",
-        default=False,
-        help="Remove the cached tokens before the run",
-    )
-    for names in NAMES.values():
-        if names.ini:
-            parser.addini(
-                names.ini,
-                help=f"pytest-okta-user: {names.label} (or {names.option}, {', '.join(names.env)})",
-                default=None,
+    for option in OPTIONS:
+        if option.flag and option.switch:
+            group.addoption(
+                option.flag,
+                dest=f"okta_{option.name}",
+                action="store_true",
+                # None: not given, so the environment and the ini file may still switch it on.
+                default=None if option.env or option.ini else False,
+                help=option.option_help(),
             )
+        elif option.flag:
+            group.addoption(
+                option.flag,
+                dest=f"okta_{option.name}",
+                default=None,
+                metavar=option.name.upper(),
+                help=option.option_help(),
+            )
+        if option.ini:
+            parser.addini(option.ini, help=option.ini_help(), default=None)
 
 
 # ---- configuration ------------------------------------------------------------------------------
@@ -157,80 +161,72 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _configure(config: pytest.Config) -> None:
-    cli = {name: getattr(config.option, f"okta_{name}", None) for name in NAMES}
-    cli["no_cache"] = config.option.okta_no_cache
-    cli["clear_cache"] = config.option.okta_clear_cache
-    ini = {n.ini: config.getini(n.ini) for n in NAMES.values() if n.ini}
-    env = os.environ
+    cli = {o.name: getattr(config.option, f"okta_{o.name}", None) for o in OPTIONS if o.flag}
+    ini = {o.ini: config.getini(o.ini) for o in OPTIONS if o.ini}
     worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
-    # What the workers get (see _XdistHooks); the password stays a Secret until it is sent.
-    # run_id: failures that no retry can cure are shared by the run's processes (provider.py).
-    payload: dict[str, Any] = {
-        "password": None,
-        "password_hint": "",
-        "emulator": None,
-        "run_id": uuid.uuid4().hex,
-    }
+    sent = (
+        None
+        if worker_input is None
+        else WorkerPayload.from_dict(worker_input.get(WORKERINPUT_KEY) or {})
+    )
 
-    if worker_input is not None:
-        payload.update(worker_input.get(WORKERINPUT_KEY) or {})
-        if payload["password"] is not None:
-            payload["password"] = Secret(payload["password"])
-        emulator_data = payload["emulator"]
-        if emulator_data is not None:
-            config.stash[EMULATOR_KEY] = EmulatorInfo(
-                url=emulator_data["url"],
-                instance_id=emulator_data["instance_id"],
-                settings=emulator_data["env"],
-            )
-    elif resolve_emulator_flag(
-        cli, env, ini, config.inipath, cwd=config.invocation_params.dir
-    ).value:
+    started: list[EmulatorInfo] = []
+
+    def start_emulator() -> Mapping[str, str]:
+        # Called by resolve() only in emulator mode, so the flag is read once, with the rest.
+        if sent is not None and sent.emulator is not None:
+            config.stash[EMULATOR_KEY] = sent.emulator
+            return sent.emulator.env()
         okta = _start_emulator(config)
         config.stash[EMULATOR_KEY] = okta
-        payload["emulator"] = {
-            "url": okta.url,
-            "instance_id": okta.instance_id,
-            "env": dict(okta.env()),
-        }
-
-    emulator_data = payload["emulator"]
-    if worker_input is None and emulator_data is None and "OKTA_PASSWORD" not in env:
-        why_not = _no_prompt_needed(config, cli, env, ini)
-        if why_not:
-            payload["password_hint"] = why_not
-        else:
-            payload["password"], payload["password_hint"] = _ask_password(config, cli.get("user"))
+        started.append(EmulatorInfo(okta.url, okta.instance_id, okta.env()))
+        return okta.env()
 
     settings = resolve(
         cli,
-        env,
+        os.environ,
         ini,
         ini_path=config.inipath,
         cwd=config.invocation_params.dir,
         default_cache_dir=lambda: _default_cache_dir(config),
-        emulator_env=None if emulator_data is None else emulator_data["env"],
-        instance="" if emulator_data is None else emulator_data["instance_id"],
-        password=payload["password"],
-        password_hint=payload["password_hint"],
+        # A worker whose controller started none starts none either.
+        emulator=None if sent is not None and sent.emulator is None else start_emulator,
     )
+    if sent is not None:
+        assert worker_input is not None
+        # xdist's own id of the run: the same in every worker (and in pytest_configure_node).
+        run_id = str(worker_input["testrunuid"])
+        payload = sent
+    else:
+        run_id = uuid.uuid4().hex
+        password, why_not = _prompted_password(config, settings, cli)
+        payload = WorkerPayload(password, why_not, started[0] if started else None)
+    settings = settings.with_password(payload.password, payload.password_hint)
     config.stash[SETTINGS_KEY] = settings
     config.stash[_PAYLOAD_KEY] = payload
-    config.stash[RUN_ID_KEY] = payload["run_id"]
-    if worker_input is None and settings.clear_cache and settings.no_cache:
+    config.stash[RUN_ID_KEY] = run_id
+    if sent is None:
+        _prepare_the_cache(config, settings)
+
+
+def _prepare_the_cache(config: pytest.Config, settings: Settings) -> None:
+    """Only on the controller: a worker clearing it could remove what another worker just stored."""
+    no_cache, clear_cache = settings[options.NO_CACHE].value, settings[options.CLEAR_CACHE].value
+    if clear_cache and no_cache:
         config.issue_config_time_warning(
             pytest.PytestConfigWarning(
-                "pytest-okta-user: --okta-clear-cache does nothing with --okta-no-cache (no"
-                " cache folder is used); drop --okta-no-cache to clear the token cache"
+                f"pytest-okta-user: {options.CLEAR_CACHE.flag} does nothing with"
+                f" {options.NO_CACHE.flag} (no cache folder is used); drop {options.NO_CACHE.flag}"
+                " to clear the token cache"
             ),
-            stacklevel=2,
+            stacklevel=3,
         )
-    if worker_input is None and settings.cache_dir.value is not None:
-        # Only the controller: a worker clearing it could remove what another worker just stored.
+    folder = settings[options.CACHE_DIR].value
+    if folder is not None:
         from .cache import TokenCache
 
-        cache = TokenCache.inside(settings.cache_dir.value)
-        if settings.clear_cache:
+        cache = TokenCache.inside(folder)
+        if clear_cache:
             cache.clear()
         else:
             # Entries whose tokens died long ago (an emulator's, whose instance id changes every
@@ -248,8 +244,8 @@ def _start_emulator(config: pytest.Config) -> OktaEmulator:
     except OSError as exc:
         raise pytest.UsageError(
             f"pytest-okta-user: could not start the emulator: {exc}\n  fix: free a local port"
-            " for it (or the file it names), or run without it: drop --okta-emulator /"
-            " OKTA_EMULATOR / okta_emulator and set the Okta settings"
+            f" for it (or the file it names), or run without it: drop"
+            f" {options.EMULATOR.describe()} and set the Okta settings"
         ) from None
 
 
@@ -263,17 +259,21 @@ _NO_RUN_OPTIONS = {
 }
 
 
-def _no_prompt_needed(
-    config: pytest.Config, cli: dict[str, Any], env: Any, ini: dict[str, Any]
-) -> str:
-    """Why asking for the password is pointless for this run ("" if it is not)."""
+def _prompted_password(
+    config: pytest.Config, settings: Settings, cli: Mapping[str, object]
+) -> tuple[Secret | None, str]:
+    """The password typed at the prompt, or None and why there was no prompt (for the
+    missing-password message). Asked only when the settings give none (emulator mode gives the
+    demo user's)."""
+    if settings[options.PASSWORD].value is not None:
+        return None, ""
     for dest, option in _NO_RUN_OPTIONS.items():
         if getattr(config.option, dest, False):
-            return f"not asked with {option}"
-    flow = resolve_flow(cli, env, ini, config.inipath, cwd=config.invocation_params.dir)
-    if flow.value == "client_credentials":
-        return "not asked: the configured flow is client_credentials"
-    return ""
+            return None, f"not asked with {option}"
+    flow = settings[options.FLOW].value
+    if not FLOW_TABLE[flow].signs_in_user:
+        return None, f"not asked: the configured flow is {flow}"
+    return _ask_password(config, cli.get(options.USER.name))
 
 
 def _ask_password(config: pytest.Config, user: object) -> tuple[Secret | None, str]:
@@ -283,7 +283,7 @@ def _ask_password(config: pytest.Config, user: object) -> tuple[Secret | None, s
     message).
     """
     if user is None:
-        return None, "or pass --okta-user in a terminal to be asked for it"
+        return None, f"or pass {options.USER.flag} in a terminal to be asked for it"
     # Capture holds stdin (fd 0 is /dev/null meanwhile): release it first (in_=True), as pytest's
     # own --pdb does; only then can we tell whether stdin is a terminal.
     capman = config.pluginmanager.getplugin("capturemanager")
@@ -321,8 +321,7 @@ def _default_cache_dir(config: pytest.Config) -> Path | None:
         warnings.warn(
             pytest.PytestConfigWarning(
                 f"pytest-okta-user: no token cache: {exc}; to share tokens between processes"
-                " and runs, set --okta-cache-dir / OKTA_TOKEN_CACHE_DIR / okta_cache_dir to a"
-                " writable local folder"
+                f" and runs, set {options.CACHE_DIR.describe()} to a writable local folder"
             ),
             stacklevel=2,
         )
@@ -336,12 +335,10 @@ class _XdistHooks:
         self.config = config
 
     def pytest_configure_node(self, node: Any) -> None:
-        # workerinput travels over execnet's channel: the prompted password never shows in argv.
-        sent: dict[str, Any] = self.config.stash.get(_PAYLOAD_KEY, {})
-        payload = dict(sent)
-        if payload.get("password") is not None:
-            payload["password"] = payload["password"].reveal()
-        node.workerinput[WORKERINPUT_KEY] = payload
+        payload = self.config.stash.get(_PAYLOAD_KEY, WorkerPayload())
+        node.workerinput[WORKERINPUT_KEY] = payload.to_dict()
+        # The workers' run id (see _configure); the controller's too, for one id per run.
+        self.config.stash[RUN_ID_KEY] = node.workerinput["testrunuid"]
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         stats = getattr(node, "workeroutput", {}).get(WORKERINPUT_KEY)
@@ -393,13 +390,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:
     """``request`` with the values equal to the settings' set back to None (unchanged)."""
+    scopes = settings[options.SCOPES].value
     same = {
-        "flow": request.flow == settings.flow.value,
-        "user": request.user is not None and request.user == settings.user.value,
-        "scopes": request.scopes is not None
-        and sorted(set(request.scopes)) == sorted(set(settings.scopes.value)),
-        "auth_server": request.auth_server == settings.auth_server.value,
-        "min_ttl": request.min_ttl == settings.min_ttl.value,
+        "flow": request.flow == settings[options.FLOW].value,
+        "user": request.user is not None and request.user == settings[options.USER].value,
+        "scopes": request.scopes is not None and sorted(set(request.scopes)) == sorted(set(scopes)),
+        "auth_server": request.auth_server == settings[options.AUTH_SERVER].value,
+        "min_ttl": request.min_ttl == settings[options.MIN_TTL].value,
     }
     changes: dict[str, Any] = {name: None for name, equal in same.items() if equal}
     return dataclasses.replace(request, **changes)
@@ -536,7 +533,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.insert(
             0,
             f"okta emulator: {url} (instance {instance}), started for this run"
-            f" ({settings.emulator.source})",
+            f" ({settings[options.EMULATOR].source})",
         )
     return lines
 

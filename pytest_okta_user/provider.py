@@ -22,26 +22,33 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .cache import TokenCache, TokenCacheWarning, _finite_seconds
-from .errors import AuthenticationError, ConfigurationError, OAuthError, OktaUserError
-from .settings import DEFAULT_MIN_TTL
+from . import options
+from .cache import TokenCache, _finite_seconds
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    OAuthError,
+    OktaUserError,
+    ShortLivedTokenWarning,
+    TokenCacheWarning,
+)
 from .tokens import TokenSet, Variant
 
+if TYPE_CHECKING:
+    from .redact import Secret
+    from .settings import Settings
+
 __all__ = [
-    "DEFAULT_MIN_TTL",
     "ProviderStats",
-    "ShortLivedTokenWarning",
     "TokenProvider",
+    "build_provider",
     "is_lasting",
 ]
 
 
 log = logging.getLogger(__name__)
-
-
-class ShortLivedTokenWarning(UserWarning):
-    """A new token lives less than ``min_ttl``: used anyway, not re-fetched again and again."""
 
 
 @dataclasses.dataclass
@@ -64,7 +71,7 @@ class TokenProvider:
         exchange: Callable[[Variant], TokenSet],
         refresh: Callable[[Variant, TokenSet], TokenSet] | None,
         cache: TokenCache | None,
-        min_ttl: float = DEFAULT_MIN_TTL,
+        min_ttl: float = options.MIN_TTL.default,
         clock: Callable[[], float] = time.time,
         run_id: str = "",
     ) -> None:
@@ -194,7 +201,7 @@ class TokenProvider:
                     f"pytest-okta-user: the new token for {variant.describe()} has"
                     f" {left:.0f}s left, less than the {ttl:g}s asked for (min_ttl); it is used"
                     " anyway and renewed at half its lifetime. Fix: lower the minimum TTL"
-                    " (--okta-min-ttl / OKTA_MIN_TTL / okta_min_ttl, or the okta marker's"
+                    f" ({options.MIN_TTL.describe()}, or the okta marker's"
                     " min_ttl=), or lengthen the token lifetime in the authorization server's"
                     " access policy rule."
                 ),
@@ -244,3 +251,62 @@ def _checked_ttl(value: float) -> float:
     if not _finite_seconds(value):
         raise ValueError(f"min_ttl must be a finite number of seconds >= 0, not {value!r}")
     return float(value)
+
+
+def build_provider(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    run_id: str = "",
+) -> TokenProvider:
+    """The token provider for ``settings``: what the plugin's fixtures use, and what a script uses
+    to get the same tokens from the same cache (``build_provider(resolve(...)).get(variant)``).
+
+    ``run_id``: the same in every process of one run (the plugin uses xdist's ``testrunuid``), so
+    a sign-in refused for good is not tried again by another process.
+    """
+    # Imported here: the recipes pull in requests and PyJWT, which a pytest run that never asks for
+    # a token should not pay for at start-up.
+    from . import flows
+    from .client import HttpOptions
+    from .redact import Credentials
+
+    # No ca_bundle: requests then keeps reading REQUESTS_CA_BUNDLE, as the README tells users to.
+    http = HttpOptions(
+        timeout=settings[options.TIMEOUT].value,
+        retries=settings[options.RETRIES].value,
+        max_rate_limit_wait=settings[options.RATE_LIMIT_WAIT].value,
+    )
+    credentials = Credentials(
+        password=_revealed(settings[options.PASSWORD].value),
+        client_secret=_revealed(settings[options.CLIENT_SECRET].value),
+        totp_secret=_revealed(settings[options.TOTP_SECRET].value),
+    )
+    response_mode = settings[options.RESPONSE_MODE].value
+    folder = settings[options.CACHE_DIR].value
+    cache = (
+        None
+        if settings[options.NO_CACHE].value or folder is None
+        else TokenCache.inside(folder, lock_timeout=settings.lock_timeout())
+    )
+
+    def exchange(variant: Variant) -> TokenSet:
+        return flows.exchange(
+            variant, credentials, http=http, clock=clock, response_mode=response_mode
+        )
+
+    def refresh(variant: Variant, tokens: TokenSet) -> TokenSet:
+        return flows.refresh(variant, tokens, credentials, http=http, clock=clock)
+
+    return TokenProvider(
+        exchange=exchange,
+        refresh=refresh,
+        cache=cache,
+        min_ttl=settings[options.MIN_TTL].value,
+        clock=clock,
+        run_id=run_id,
+    )
+
+
+def _revealed(secret: Secret | None) -> str | None:
+    return None if secret is None else secret.reveal()

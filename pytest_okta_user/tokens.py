@@ -1,24 +1,22 @@
-"""What a token set is, which request it answers (its variant), and how its tokens are verified.
+"""What a token set is and which request it answers (its variant), with the variant's endpoints.
 
-`Variant` is the cache key: two requests that differ in any field never share tokens.
+`Variant` is the cache key: two requests that differ in any field never share tokens. It also
+carries its authorization server's URLs (``org_url``, ``authorize_url``, ``token_url``,
+``keys_url``, ``is_org_server``), computed once when it is made, so the recipes in ``flows`` read
+them off the variant instead of rebuilding them.
 `TokenSet` holds the secrets; its repr shows only a short fingerprint.
-`verify_id_token` / `verify_access_token` check tokens with PyJWT against the issuer's JWKS
-(`KeySet`), on an injected clock. `RedactedStr` / `SecretDict` keep secrets out of reprs.
+Verifying the tokens is ``verify``'s job; no network and no JWT library here.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
-
-from .errors import AUTH_SERVER, CLIENT_ID, DOMAIN, TokenVerificationError
+from .redact import fingerprint
 
 #: Bumped when the serialised shape of a TokenSet or Variant changes; older cache entries are then
 #: refetched.
@@ -42,9 +40,34 @@ class Variant:
     """Tells emulator instances apart (their signing keys differ), so an earlier emulator's tokens
     are never served."""
 
+    # The authorization server's endpoints, derived from the issuer once, at construction (not
+    # part of the key: the issuer is). Okta's URL scheme, "Composing your base URL" in
+    # https://developer.okta.com/docs/reference/api/oidc/: the org server's endpoints are
+    # {org}/oauth2/v1/*, a custom server's {issuer}/v1/*.
+    org_url: str = field(init=False, repr=False, compare=False)
+    """The org URL: the issuer minus any ``/oauth2/...`` path."""
+    is_org_server: bool = field(init=False, repr=False, compare=False)
+    """The org authorization server (issuer == org URL): it signs its access tokens with a key it
+    does not publish."""
+    authorize_url: str = field(init=False, repr=False, compare=False)
+    token_url: str = field(init=False, repr=False, compare=False)
+    keys_url: str = field(init=False, repr=False, compare=False)
+    """The issuer's JWKS (``jwks_uri``)."""
+
     def __post_init__(self) -> None:
         # Scope order never makes a different variant.
         object.__setattr__(self, "scopes", tuple(sorted(set(self.scopes))))
+        issuer = self.issuer.rstrip("/")
+        org_url = _org_url(issuer)
+        base = f"{issuer}/oauth2/v1" if org_url == issuer else f"{issuer}/v1"
+        for name, value in (
+            ("org_url", org_url),
+            ("is_org_server", org_url == issuer),
+            ("authorize_url", f"{base}/authorize"),
+            ("token_url", f"{base}/token"),
+            ("keys_url", f"{base}/keys"),
+        ):
+            object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,11 +109,13 @@ class Variant:
         )
 
 
-def fingerprint(secret: str | None) -> str:
-    """A short, non-reversible tag for telling secrets apart in output (never the secret itself)."""
-    if not secret:
-        return "-"
-    return hashlib.sha256(secret.encode()).hexdigest()[:8]
+def _org_url(issuer: str) -> str:
+    marker = issuer.find("/oauth2/")
+    if marker >= 0:
+        return issuer[:marker]
+    if issuer.endswith("/oauth2"):
+        return issuer[: -len("/oauth2")]
+    return issuer
 
 
 @dataclass(frozen=True, repr=False)
@@ -156,285 +181,3 @@ class TokenSet:
         )
 
     __str__ = __repr__
-
-
-# --- Secrets in transit ---------------------------------------------------------------------------
-
-
-class RedactedStr(str):
-    """A string that never shows itself in a repr: for secrets held in locals, so tracebacks shown
-    with ``--showlocals`` (and any accidental ``%r``) print ``<redacted>`` instead of the value."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"<redacted {fingerprint(self)}>"
-
-
-class SecretDict(dict[str, Any]):
-    """A mapping that carries secrets (tokens, sessionToken): its repr shows the keys only."""
-
-    def __repr__(self) -> str:
-        return f"SecretDict(keys={sorted(self)!r})"
-
-
-# --- Verification ---------------------------------------------------------------------------------
-
-#: Seconds of clock skew tolerated between this machine (or the injected clock) and Okta.
-LEEWAY = 30.0
-
-
-def org_url(issuer: str) -> str:
-    """The org URL of an issuer: the issuer minus any ``/oauth2/...`` path."""
-    base = issuer.rstrip("/")
-    marker = base.find("/oauth2/")
-    if marker >= 0:
-        return base[:marker]
-    if base.endswith("/oauth2"):
-        return base[: -len("/oauth2")]
-    return base
-
-
-def is_org_server(issuer: str) -> bool:
-    """True for the org authorization server (issuer == org URL): its access tokens are opaque."""
-    return org_url(issuer) == issuer.rstrip("/")
-
-
-def endpoint(issuer: str, name: str) -> str:
-    """An issuer's endpoint by name: ``{org}/oauth2/v1/{name}`` or ``{issuer}/v1/{name}``."""
-    base = issuer.rstrip("/")
-    if is_org_server(base):
-        return f"{base}/oauth2/v1/{name}"
-    return f"{base}/v1/{name}"
-
-
-class KeySet:
-    """An issuer's JWKS: fetched on first use, and once more when a token names an unknown
-    ``kid`` (Okta rotates keys, sometimes in an emergency)."""
-
-    def __init__(self, fetch: Callable[[], Mapping[str, Any]]) -> None:
-        self._fetch = fetch
-        self._keys: dict[str, jwt.PyJWK] | None = None
-        self._refetched = False
-
-    def _load(self) -> dict[str, jwt.PyJWK]:
-        keys: dict[str, jwt.PyJWK] = {}
-        for jwk in self._fetch().get("keys") or ():
-            if not isinstance(jwk, Mapping) or "kid" not in jwk:
-                continue
-            try:
-                keys[str(jwk["kid"])] = jwt.PyJWK(dict(jwk))
-            except jwt.PyJWTError:
-                continue  # a key type we cannot use (e.g. an encryption key) is simply not ours
-        return keys
-
-    def get(self, kid: str) -> jwt.PyJWK | None:
-        if self._keys is None:
-            self._keys = self._load()
-        if kid not in self._keys and not self._refetched:
-            self._refetched = True
-            self._keys = self._load()
-        return self._keys.get(kid)
-
-
-def _fail(kind: str, issuer: str, reason: str, fix: str) -> TokenVerificationError:
-    return TokenVerificationError(f"The {kind} from {issuer} failed verification: {reason}.", fix)
-
-
-def _check_times(
-    claims: Mapping[str, Any], *, kind: str, issuer: str, now: float, leeway: float
-) -> None:
-    exp = claims.get("exp")
-    if not isinstance(exp, (int, float)):
-        raise _fail(kind, issuer, "it has no 'exp' claim", "report this: Okta always sets 'exp'.")
-    if exp < now - leeway:
-        raise _fail(
-            kind,
-            issuer,
-            f"it expired {now - exp:.0f} s ago",
-            "this machine's clock is off, or the token was held too long; run again"
-            " (with --okta-clear-cache if it came from the cache).",
-        )
-    iat = claims.get("iat")
-    if isinstance(iat, (int, float)) and iat > now + leeway:
-        raise _fail(
-            kind,
-            issuer,
-            f"it was issued {iat - now:.0f} s in the future",
-            "this machine's clock is behind; synchronise it (NTP).",
-        )
-
-
-def _verify(
-    token: str,
-    *,
-    kind: str,
-    issuer: str,
-    keys: KeySet,
-    audience: str | None,
-    clock: Callable[[], float],
-    leeway: float,
-) -> dict[str, Any]:
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise _fail(
-            kind, issuer, "it is not a JWT", f"check that {DOMAIN} points at Okta."
-        ) from None
-    kid = str(header.get("kid") or "")
-    key = keys.get(kid)
-    if key is None:
-        raise _fail(
-            kind,
-            issuer,
-            f"its signing key (kid {kid or '-'}) is not in the issuer's JWKS",
-            f"check {DOMAIN} and {AUTH_SERVER}: the token must come from the issuer whose keys"
-            " we read.",
-        )
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key.key,
-            algorithms=["RS256"],
-            audience=audience,
-            issuer=issuer,
-            # Time is checked against the injected clock below, so tests can move it.
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": audience is not None,
-                "require": ["iss", "exp"],
-            },
-        )
-    except jwt.InvalidIssuerError:
-        got = jwt.decode(token, options={"verify_signature": False}).get("iss")
-        raise _fail(
-            kind,
-            issuer,
-            f"its issuer is {got!r}, not {issuer!r}",
-            f"set {DOMAIN} / {AUTH_SERVER} so the issuer is exactly the one Okta names"
-            " (a custom URL domain changes it).",
-        ) from None
-    except jwt.InvalidAudienceError:
-        raise _fail(
-            kind,
-            issuer,
-            f"its audience is not client {audience}",
-            f"check {CLIENT_ID}.",
-        ) from None
-    except jwt.InvalidSignatureError:
-        raise _fail(
-            kind,
-            issuer,
-            "its signature does not match the issuer's key",
-            f"check that {DOMAIN} reaches Okta itself, not a proxy answering in its place.",
-        ) from None
-    except jwt.PyJWTError as exc:
-        reason = type(exc).__name__
-        raise _fail(kind, issuer, reason, f"check {DOMAIN} and {AUTH_SERVER}.") from None
-    _check_times(claims, kind=kind, issuer=issuer, now=clock(), leeway=leeway)
-    return claims
-
-
-def verify_id_token(
-    token: str,
-    *,
-    issuer: str,
-    client_id: str,
-    keys: KeySet,
-    clock: Callable[[], float],
-    nonce: str | None = None,
-    access_token: str | None = None,
-    code: str | None = None,
-    leeway: float = LEEWAY,
-) -> dict[str, Any]:
-    """The ID token's claims, after checking signature (JWKS), iss, aud, exp and nonce.
-
-    ``access_token`` / ``code``: what came with the ID token in the same answer; when the token
-    carries ``at_hash`` / ``c_hash`` (facts 4.2), they must be the hashes of these.
-    """
-    claims = _verify(
-        token,
-        kind="ID token",
-        issuer=issuer,
-        keys=keys,
-        audience=client_id,
-        clock=clock,
-        leeway=leeway,
-    )
-    if nonce is not None and claims.get("nonce") != nonce:
-        raise _fail(
-            "ID token",
-            issuer,
-            "its nonce is not the one we sent",
-            "the answer belongs to another sign-in (a replay or a caching proxy); run again.",
-        )
-    check_token_hashes(claims, issuer=issuer, access_token=access_token, code=code)
-    return claims
-
-
-def half_hash(value: str) -> str:
-    """OIDC ``at_hash`` / ``c_hash`` for RS256: base64url (unpadded) of the left half of the
-    SHA-256 of the value's ASCII octets."""
-    digest = hashlib.sha256(value.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
-
-
-def check_token_hashes(
-    id_claims: Mapping[str, Any],
-    *,
-    issuer: str,
-    access_token: str | None = None,
-    code: str | None = None,
-) -> None:
-    """Refuse an ID token whose ``at_hash`` / ``c_hash`` names another access token / code.
-
-    Each hash is checked when the ID token carries it and the value it covers came with it; an ID
-    token without the claim is not refused (Okta sets them only alongside those values).
-    """
-    for claim, value, what in (
-        ("at_hash", access_token, "access token"),
-        ("c_hash", code, "authorization code"),
-    ):
-        expected = id_claims.get(claim)
-        if expected is None or not value:
-            continue
-        if not hmac.compare_digest(str(expected).encode(), half_hash(value).encode()):
-            raise TokenVerificationError(
-                f"The ID token from {issuer} does not belong to the {what} that came with it"
-                f" (its {claim} names another one).",
-                "the answer was altered or mixed with another sign-in's (a proxy or a mix-up);"
-                f" check that {DOMAIN} reaches Okta itself, then run again.",
-            )
-
-
-def verify_access_token(
-    token: str,
-    *,
-    issuer: str,
-    keys: KeySet,
-    clock: Callable[[], float],
-    leeway: float = LEEWAY,
-) -> dict[str, Any]:
-    """The access token's claims.
-
-    Custom authorization servers publish the signing key: signature, ``iss`` and ``exp`` are
-    checked (``aud`` is whatever the server issues, so it is recorded, not checked). The org server
-    signs its access tokens with a key it does not publish (they are meant for Okta only), so those
-    are decoded without verification; an access token that is not a JWT gives no claims.
-    """
-    if is_org_server(issuer):
-        try:
-            return dict(jwt.decode(token, options={"verify_signature": False}))
-        except jwt.PyJWTError:
-            return {}
-    return _verify(
-        token,
-        kind="access token",
-        issuer=issuer,
-        keys=keys,
-        audience=None,
-        clock=clock,
-        leeway=leeway,
-    )

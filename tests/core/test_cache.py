@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from pytest_okta_user.cache import (
-    SUBFOLDER,
+from pytest_okta_user import options
+from pytest_okta_user.cache import SUBFOLDER, TokenCache
+from pytest_okta_user.errors import (
     CacheLockTimeout,
     CacheUnusable,
-    TokenCache,
+    OktaUserError,
     TokenCacheWarning,
 )
-from pytest_okta_user.errors import OktaUserError
 from pytest_okta_user.tokens import FORMAT_VERSION, TokenSet, Variant
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
@@ -157,7 +157,9 @@ def test_a_lock_file_that_cannot_be_opened_is_a_short_error(cache: TokenCache) -
         pass
     message = str(caught.value)
     assert str(cache.lock_path(VARIANT)) in message
-    for name in ("--okta-cache-dir", "OKTA_TOKEN_CACHE_DIR", "okta_cache_dir", "--okta-no-cache"):
+    folder = options.CACHE_DIR
+    for name in (folder.flag, folder.env[0], folder.ini, options.NO_CACHE.flag):
+        assert name is not None
         assert name in message
 
 
@@ -166,7 +168,10 @@ def test_a_cache_folder_that_cannot_be_made_is_a_short_error(tmp_path: Path) -> 
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     cache = TokenCache(blocker / "sub")
-    with pytest.raises(CacheUnusable, match="--okta-no-cache") as caught, cache.locked(VARIANT):
+    with (
+        pytest.raises(CacheUnusable, match=str(options.NO_CACHE.flag)) as caught,
+        cache.locked(VARIANT),
+    ):
         pass
     assert str(cache.folder) in str(caught.value)
 
@@ -440,7 +445,7 @@ def test_lock_timeout_names_the_lock_file_and_the_fix(cache: TokenCache) -> None
     assert isinstance(error, OktaUserError)
     assert str(cache.lock_path(VARIANT)) in str(error)
     assert "0.01s" in str(error)
-    assert "--okta-cache-dir / OKTA_TOKEN_CACHE_DIR / okta_cache_dir" in error.fix
+    assert options.CACHE_DIR.describe() in error.fix
     assert "fix:" in str(error)
     assert error.__cause__ is None
     assert error.__suppress_context__

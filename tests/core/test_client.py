@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 
+from pytest_okta_user import diagnosis as d
 from pytest_okta_user import errors as e
 from pytest_okta_user.client import (
     ClientAuth,
@@ -113,7 +114,7 @@ def test_sign_in_page_is_login_required() -> None:
     with pytest.raises(e.LoginRequired) as info:
         parse(200, SIGN_IN_PAGE, **{"Content-Type": "text/html"})
     assert "sign-in page" in str(info.value)
-    assert e.TOTP_SECRET in str(info.value)
+    assert d.TOTP_SECRET in str(info.value)
 
 
 def test_redirect_to_okta_sign_in_is_login_required() -> None:
@@ -168,7 +169,7 @@ def test_error_page_redirect_uri() -> None:
     with pytest.raises(e.RedirectUriNotRegistered) as info:
         parse(400, ERROR_PAGE, **{"Content-Type": "text/html"})
     assert REDIRECT in str(info.value)
-    assert e.REDIRECT_URI in str(info.value)
+    assert d.REDIRECT_URI in str(info.value)
 
 
 def test_error_page_unknown_client() -> None:
@@ -293,7 +294,7 @@ def test_dns_failure_names_host_not_url(caplog: pytest.LogCaptureFixture) -> Non
     message = str(info.value)
     assert "dev-1.okta.com" in message
     assert "could not be resolved" in message
-    assert e.DOMAIN in message
+    assert d.DOMAIN in message
     assert "SESSION-SECRET" not in message
     assert "SESSION-SECRET" not in caplog.text
     assert info.value.__cause__ is None

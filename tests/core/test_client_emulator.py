@@ -16,11 +16,21 @@ import pyotp
 import pytest
 import requests
 
+from pytest_okta_user import diagnosis as d
 from pytest_okta_user import errors as e
 from pytest_okta_user.client import ClientAuth, HttpOptions, OktaClient
 from pytest_okta_user.emulator import DEMO, OktaEmulator
-from pytest_okta_user.flows import Credentials, exchange, pkce_pair
-from pytest_okta_user.tokens import KeySet, Variant, endpoint, verify_id_token
+from pytest_okta_user.flows import exchange, pkce_pair
+from pytest_okta_user.redact import Credentials
+from pytest_okta_user.tokens import Variant
+from pytest_okta_user.verify import KeySet, verify_id_token
+
+
+def at(issuer: str) -> Variant:
+    """A variant of the demo web app at ``issuer``, for its endpoints."""
+    return Variant(
+        issuer, DEMO.web_client_id, DEMO.user_login, "code", ("openid",), DEMO.web_redirect_uri
+    )
 
 
 @pytest.fixture
@@ -51,7 +61,7 @@ def authorize_code(
     if challenge:
         params.update(code_challenge=challenge, code_challenge_method="S256")
     params.update(extra)
-    result = client.authorize(endpoint(okta.issuer, "authorize"), params)
+    result = client.authorize(at(okta.issuer).authorize_url, params)
     assert result.mode == "query"
     assert result.params["state"] == "state-1"
     return str(result.params["code"])
@@ -63,16 +73,16 @@ WEB_AUTH = ClientAuth(DEMO.web_client_id, DEMO.web_client_secret)
 def redeem(okta: OktaEmulator, client: OktaClient, code: str, **extra: str) -> Any:
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": DEMO.web_redirect_uri}
     form.update(extra)
-    return client.token(endpoint(okta.issuer, "token"), form, WEB_AUTH)
+    return client.token(at(okta.issuer).token_url, form, WEB_AUTH)
 
 
 def test_discovery_and_keys(okta: OktaEmulator, client: OktaClient) -> None:
     for issuer in (okta.url, okta.issuer):
         meta = client.discovery(issuer)
         assert meta["issuer"] == issuer
-        assert meta["authorization_endpoint"] == endpoint(issuer, "authorize")
-        assert meta["token_endpoint"] == endpoint(issuer, "token")
-        assert meta["jwks_uri"] == endpoint(issuer, "keys")
+        assert meta["authorization_endpoint"] == at(issuer).authorize_url
+        assert meta["token_endpoint"] == at(issuer).token_url
+        assert meta["jwks_uri"] == at(issuer).keys_url
         keys = client.keys(meta["jwks_uri"])
         assert keys["keys"]
         assert all(k["kty"] == "RSA" and k["kid"] for k in keys["keys"])
@@ -82,9 +92,10 @@ def test_discovery_and_keys(okta: OktaEmulator, client: OktaClient) -> None:
 def test_the_id_token_key_is_chosen_by_kid(
     okta: OktaEmulator, client: OktaClient, server: str
 ) -> None:
-    # Facts §4.6: the JWKS holds 2-3 keys in no particular order; only the kid says which signed.
+    # The JWKS holds several keys in no particular order; only the kid says which signed
+    # (https://developer.okta.com/docs/concepts/key-rotation/).
     issuer = okta.url if server == "org" else okta.issuer
-    published = client.keys(endpoint(issuer, "keys"))["keys"]
+    published = client.keys(at(issuer).keys_url)["keys"]
     assert len(published) >= 2
     tokens = exchange(
         Variant(
@@ -96,21 +107,24 @@ def test_the_id_token_key_is_chosen_by_kid(
     assert tokens.id_token is not None
     kid = jwt.get_unverified_header(tokens.id_token)["kid"]
     assert published[0]["kid"] != kid  # taking the first key would fail
+    keys = KeySet()
+    keys.load(client.keys(at(issuer).keys_url))
     claims = verify_id_token(
         tokens.id_token,
         issuer=issuer,
         client_id=DEMO.web_client_id,
-        keys=KeySet(lambda: client.keys(endpoint(issuer, "keys"))),
+        keys=keys,
         clock=okta.clock,
     )
     assert claims["sub"] == DEMO.user_id
-    others = [k for k in published if k["kid"] != kid]
+    others = KeySet()
+    others.load({"keys": [k for k in published if k["kid"] != kid]})
     with pytest.raises(e.TokenVerificationError, match="not in the issuer's JWKS"):
         verify_id_token(
             tokens.id_token,
             issuer=issuer,
             client_id=DEMO.web_client_id,
-            keys=KeySet(lambda: {"keys": others}),
+            keys=others,
             clock=okta.clock,
         )
 
@@ -147,7 +161,7 @@ def test_redirect_uri_mismatch_at_token(okta: OktaEmulator, client: OktaClient) 
     code = authorize_code(okta, client)
     with pytest.raises(e.InvalidGrant) as info:
         redeem(okta, client, code, redirect_uri="http://localhost:8080/elsewhere")
-    assert e.REDIRECT_URI in str(info.value)
+    assert d.REDIRECT_URI in str(info.value)
 
 
 def test_session_token_is_single_use(okta: OktaEmulator, client: OktaClient) -> None:
@@ -161,7 +175,7 @@ def test_session_token_is_single_use(okta: OktaEmulator, client: OktaClient) -> 
         "prompt": "none",
         "sessionToken": token,
     }
-    url = endpoint(okta.issuer, "authorize")
+    url = at(okta.issuer).authorize_url
     assert "code" in client.authorize(url, params).params
     # A fresh client has no session cookie: only the (used) sessionToken could sign it in.
     with OktaClient(okta.url) as fresh:
@@ -182,13 +196,14 @@ def test_session_token_expires_after_five_minutes(okta: OktaEmulator, client: Ok
         "prompt": "none",
         "sessionToken": token,
     }
-    assert client.authorize(endpoint(okta.issuer, "authorize"), params).params["error"] == (
+    assert client.authorize(at(okta.issuer).authorize_url, params).params["error"] == (
         "login_required"
     )
 
 
 def test_sign_in_page_without_prompt_none(okta: OktaEmulator, client: OktaClient) -> None:
-    # No session and no prompt=none: a 200 sign-in page without Location (facts §2.3).
+    # No session and no prompt=none: a 200 sign-in page without Location
+    # (https://developer.okta.com/docs/reference/api/oidc/#authorize, "prompt").
     params = {
         "client_id": DEMO.web_client_id,
         "response_type": "code",
@@ -197,7 +212,7 @@ def test_sign_in_page_without_prompt_none(okta: OktaEmulator, client: OktaClient
         "state": "s",
     }
     with pytest.raises(e.LoginRequired) as info:
-        client.authorize(endpoint(okta.issuer, "authorize"), params)
+        client.authorize(at(okta.issuer).authorize_url, params)
     assert "sign-in page" in str(info.value)
     assert info.value.status == 200
 
@@ -212,15 +227,15 @@ def test_login_required_redirect_with_prompt_none(okta: OktaEmulator, client: Ok
         "state": "s",
         "prompt": "none",
     }
-    result = client.authorize(endpoint(okta.issuer, "authorize"), params)
+    result = client.authorize(at(okta.issuer).authorize_url, params)
     assert result.mode == "form_post"
     assert result.params["error"] == "login_required"
     assert result.params["state"] == "s"
 
 
 def test_no_session_cookie_reaches_authorize(okta: OktaEmulator) -> None:
-    """Facts §1.6: with an Okta session cookie, Classic ignores the sessionToken, so a reused
-    session would sign the second user in as the first."""
+    """With an Okta session cookie, Classic ignores the sessionToken, so a reused session would
+    sign the second user in as the first (https://developer.okta.com/docs/guides/session-cookie/main/)."""
     okta.org.add_user("second@example.com", "Second-Passw0rd!")
     session = CookieWatcher()
     logins = []
@@ -286,7 +301,7 @@ def test_5xx_on_client_credentials_is_retried(okta: OktaEmulator) -> None:
     sleeps: list[float] = []
     with OktaClient(okta.url, sleep=sleeps.append, clock=okta.clock) as c:
         answer = c.token(
-            endpoint(okta.issuer, "token"),
+            at(okta.issuer).token_url,
             {"grant_type": "client_credentials", "scope": "api:read"},
             ClientAuth(DEMO.service_client_id, DEMO.service_client_secret),
         )
@@ -309,7 +324,7 @@ def test_retries_exhausted_on_keys(okta: OktaEmulator) -> None:
         OktaClient(okta.url, sleep=sleeps.append, http=HttpOptions(retries=2)) as c,
         pytest.raises(e.UnexpectedResponse, match="503"),
     ):
-        c.keys(endpoint(okta.url, "keys"))
+        c.keys(at(okta.url).keys_url)
     assert okta.count("keys") == 3
     assert sleeps == [0.5, 1.0]
 

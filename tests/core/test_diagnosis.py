@@ -1,4 +1,4 @@
-"""The error family: each Okta answer maps to the error class and fix a user needs."""
+"""diagnosis: each Okta answer maps to the error class (from errors) and the fix a user needs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_okta_user import diagnosis as d
 from pytest_okta_user import errors as e
+from pytest_okta_user import options
 
 CATALOGUE = Path("/work/shared/okta-catalogue")
 
@@ -31,14 +33,14 @@ def test_message_is_what_then_fix() -> None:
 @pytest.mark.parametrize(
     ("code", "status", "cls", "needles"),
     [
-        ("E0000004", 401, e.AuthenticationError, [e.USER, e.PASSWORD, "Authentication failed"]),
-        ("E0000068", 403, e.InvalidPasscode, [e.TOTP_SECRET]),
+        ("E0000004", 401, e.AuthenticationError, [d.USER, d.PASSWORD, "Authentication failed"]),
+        ("E0000068", 403, e.InvalidPasscode, [d.TOTP_SECRET]),
         ("E0000082", 403, e.InvalidPasscode, ["once", "30 s"]),
         ("E0000083", 403, e.InvalidPasscode, ["clock"]),
         ("E0000069", 403, e.LockedOut, ["Reset Multifactor"]),
-        ("E0000064", 401, e.PasswordExpired, [e.PASSWORD]),
+        ("E0000064", 401, e.PasswordExpired, [d.PASSWORD]),
         ("E0000047", 429, e.RateLimited, ["cache"]),
-        ("E0000007", 404, e.ConfigurationError, [e.AUTH_SERVER, e.DOMAIN]),
+        ("E0000007", 404, e.ConfigurationError, [d.AUTH_SERVER, d.DOMAIN]),
         ("E0000011", 401, e.AuthenticationError, ["run again"]),
         ("E0000999", 400, e.OktaRejected, ["E0000999", "System Log"]),
         ("E0000009", 500, e.UnexpectedResponse, ["HTTP 500", "later"]),
@@ -52,7 +54,7 @@ def test_api_errors(code: str, status: int, cls: type, needles: list[str]) -> No
         "errorId": "oae123",
         "errorCauses": [],
     }
-    error = e.api_error(body, status=status, endpoint="/api/v1/authn")
+    error = d.api_error(body, status=status, endpoint="/api/v1/authn")
     assert type(error) is cls
     assert error.code == code
     assert error.status == status
@@ -66,18 +68,18 @@ def test_api_error_keeps_causes() -> None:
         "errorSummary": "Invalid Passcode/Answer",
         "errorCauses": [{"errorSummary": "Your passcode doesn't match our records."}],
     }
-    assert "doesn't match our records" in str(e.api_error(body, status=403, endpoint="verify"))
+    assert "doesn't match our records" in str(d.api_error(body, status=403, endpoint="verify"))
 
 
 OAUTH_CASES = [
     # (error, description, context, class, needles in the message)
-    ("invalid_client", "No client credentials found.", {}, e.InvalidClient, [e.CLIENT_SECRET]),
+    ("invalid_client", "No client credentials found.", {}, e.InvalidClient, [d.CLIENT_SECRET]),
     (
         "invalid_client",
         "Client authentication failed. Either the client or the client credentials are invalid.",
         {},
         e.InvalidClient,
-        [e.CLIENT_ID, e.CLIENT_SECRET],
+        [d.CLIENT_ID, d.CLIENT_SECRET],
     ),
     (
         "invalid_client",
@@ -85,14 +87,14 @@ OAUTH_CASES = [
         " private_key_jwt token_endpoint_auth_method.",
         {},
         e.InvalidClient,
-        [e.AUTH_SERVER],
+        [d.AUTH_SERVER],
     ),
     (
         "invalid_client",
         "Invalid value for 'client_id' parameter.",
         {},
         e.UnknownClient,
-        [e.CLIENT_ID],
+        [d.CLIENT_ID],
     ),
     (
         "unsupported_response_type",
@@ -100,7 +102,7 @@ OAUTH_CASES = [
         " types: [code].",
         {"flow": "implicit"},
         e.ResponseTypeNotEnabled,
-        ["Implicit (hybrid)", e.FLOW, "Configured response types: [code]"],
+        ["Implicit (hybrid)", d.FLOW, "Configured response types: [code]"],
     ),
     (
         "login_required",
@@ -114,7 +116,7 @@ OAUTH_CASES = [
         "The client specified not to prompt, but the client app requires re-authentication or MFA.",
         {},
         e.LoginRequired,
-        ["Sign On", e.TOTP_SECRET],
+        ["Sign On", d.TOTP_SECRET],
     ),
     (
         "access_denied",
@@ -143,7 +145,7 @@ OAUTH_CASES = [
         " resource owner.",
         {},
         e.InvalidScope,
-        [e.SCOPES],
+        [d.SCOPES],
     ),
     (
         "unauthorized_client",
@@ -166,14 +168,14 @@ OAUTH_CASES = [
         "The client is not authorized to use the provided grant type.",
         {"grant_type": "refresh_token"},
         e.UnauthorizedClient,
-        ["Refresh Token", e.SCOPES],
+        ["Refresh Token", d.SCOPES],
     ),
     (
         "unsupported_grant_type",
         "'client_credentials' grant type can only be used with a custom authorization server.",
         {"grant_type": "client_credentials"},
         e.UnauthorizedClient,
-        [e.AUTH_SERVER],
+        [d.AUTH_SERVER],
     ),
     (
         "invalid_grant",
@@ -188,29 +190,29 @@ OAUTH_CASES = [
         "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
         {},
         e.InvalidGrant,
-        [e.REDIRECT_URI],
+        [d.REDIRECT_URI],
     ),
     (
         "invalid_grant",
         "The refresh token is invalid or expired.",
         {},
         e.InvalidGrant,
-        ["--okta-clear-cache"],
+        [str(options.CLEAR_CACHE.flag)],
     ),
     (
         "invalid_grant",
         "The credentials provided were invalid.",
         {},
         e.InvalidGrant,
-        [e.USER, e.PASSWORD],
+        [d.USER, d.PASSWORD],
     ),
-    ("invalid_grant", "Password has expired.", {}, e.PasswordExpired, [e.PASSWORD]),
+    ("invalid_grant", "Password has expired.", {}, e.PasswordExpired, [d.PASSWORD]),
     (
         "invalid_grant",
         "Resource owner password credentials cannot be used with MFA enabled.",
         {},
         e.InvalidGrant,
-        [e.FLOW, e.TOTP_SECRET],
+        [d.FLOW, d.TOTP_SECRET],
     ),
     (
         "invalid_grant",
@@ -224,14 +226,14 @@ OAUTH_CASES = [
         "PKCE code challenge is required by the application.",
         {},
         e.InvalidRequest,
-        [e.FLOW, "pkce"],
+        [d.FLOW, "pkce"],
     ),
     (
         "invalid_request",
         "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.",
         {"redirect_uri": "http://localhost/cb"},
         e.RedirectUriNotRegistered,
-        ["http://localhost/cb", e.REDIRECT_URI, "Sign-in redirect URIs"],
+        ["http://localhost/cb", d.REDIRECT_URI, "Sign-in redirect URIs"],
     ),
     ("server_error", "boom", {}, e.UnexpectedResponse, ["later"]),
     ("weird_error", "A new thing.", {}, e.OktaRejected, ["weird_error", "A new thing."]),
@@ -242,7 +244,7 @@ OAUTH_CASES = [
 def test_oauth_errors(
     error: str, description: str, context: dict[str, str], cls: type, needles: list[str]
 ) -> None:
-    raised = e.oauth_error(error, description, status=400, endpoint="/token", **context)
+    raised = d.oauth_error(error, description, status=400, endpoint="/token", **context)
     assert type(raised) is cls
     assert raised.code == error
     assert raised.description == description
@@ -284,28 +286,29 @@ def test_oauth_cases_use_okta_texts() -> None:
     ],
 )
 def test_authorize_error_page(text: str, cls: type) -> None:
-    raised = e.authorize_error_page(
+    raised = d.authorize_error_page(
         text, status=400, client_id="0oa1", redirect_uri="http://localhost/cb"
     )
     assert type(raised) is cls
     assert raised.status == 400
     if cls is e.RedirectUriNotRegistered:
         assert "http://localhost/cb" in str(raised)
-        assert e.REDIRECT_URI in str(raised)
+        assert d.REDIRECT_URI in str(raised)
     if cls is e.UnknownClient:
         assert "0oa1" in str(raised)
-        assert e.CLIENT_ID in str(raised)
+        assert d.CLIENT_ID in str(raised)
 
 
 def test_every_class_is_an_okta_user_error() -> None:
+    # errors.py also holds the plugin's warning classes (UserWarning): they are not raised.
     for name in dir(e):
         obj = getattr(e, name)
-        if isinstance(obj, type) and issubclass(obj, Exception):
+        if isinstance(obj, type) and issubclass(obj, Exception) and not issubclass(obj, Warning):
             assert issubclass(obj, e.OktaUserError), name
 
 
 def test_errors_survive_pickling() -> None:
-    error = e.oauth_error(
+    error = d.oauth_error(
         "invalid_grant", "PKCE verification failed.", status=400, endpoint="/token"
     )
     again = pickle.loads(pickle.dumps(error))

@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from pytest_okta_user.cache import CacheLockTimeout, TokenCache, TokenCacheWarning
+from pytest_okta_user import options
+from pytest_okta_user.cache import TokenCache
 from pytest_okta_user.errors import (
     AuthenticationError,
+    CacheLockTimeout,
     InvalidClient,
     OktaUserError,
     RateLimited,
     RequestTimeout,
-)
-from pytest_okta_user.provider import (
-    DEFAULT_MIN_TTL,
     ShortLivedTokenWarning,
-    TokenProvider,
+    TokenCacheWarning,
 )
+from pytest_okta_user.provider import TokenProvider
 from pytest_okta_user.tokens import TokenSet, Variant
 
 VARIANT = Variant(
@@ -112,7 +112,7 @@ def provider(
     cache: TokenCache | None,
     *,
     refresh: bool = True,
-    min_ttl: float = DEFAULT_MIN_TTL,
+    min_ttl: float = options.MIN_TTL.default,
 ) -> TokenProvider:
     return TokenProvider(
         exchange=okta.exchange,
@@ -128,7 +128,7 @@ def test_without_min_ttl_the_default_decides_when_to_renew(
 ) -> None:
     tokens = TokenProvider(exchange=okta.exchange, refresh=None, cache=cache, clock=clock)
     first = tokens.get(VARIANT)
-    clock.advance(3600 - DEFAULT_MIN_TTL)  # exactly the default left: still handed out
+    clock.advance(3600 - options.MIN_TTL.default)  # exactly the default left: still handed out
     assert tokens.get(VARIANT) is first
     clock.advance(1)
     assert tokens.get(VARIANT) is not first
@@ -168,7 +168,7 @@ def test_an_entry_close_to_expiry_is_renewed_by_the_later_run(
     okta: FakeOkta, cache: TokenCache, clock: Clock
 ) -> None:
     provider(okta, cache, refresh=False).get(VARIANT)
-    clock.advance(3600 - DEFAULT_MIN_TTL + 1)
+    clock.advance(3600 - options.MIN_TTL.default + 1)
     renewed = provider(okta, cache, refresh=False).get(VARIANT)
     assert renewed.access_token == "exchanged-access-2"
     assert cache.load(VARIANT).access_token == "exchanged-access-2"  # type: ignore[union-attr]
@@ -387,7 +387,7 @@ class Rejected(OktaUserError):
 def test_a_failed_exchange_is_tried_once_per_process(okta: FakeOkta, cache: TokenCache) -> None:
     okta.exchange_error = Rejected(
         "Okta refused the sign-in for alice@example.com (E0000004: Authentication failed)",
-        "check OKTA_PASSWORD",
+        f"check {options.PASSWORD.env[0]}",
     )
     tokens = provider(okta, cache)
     with pytest.raises(Rejected) as first:
@@ -417,9 +417,10 @@ def run_provider(okta: FakeOkta, cache: TokenCache | None, run_id: str) -> Token
     "error",
     [
         AuthenticationError(
-            "Okta refused the sign-in for alice@example.com (E0000004)", "check OKTA_PASSWORD"
+            "Okta refused the sign-in for alice@example.com (E0000004)",
+            f"check {options.PASSWORD.env[0]}",
         ),
-        InvalidClient("invalid_client: no such client", "check OKTA_CLIENT_ID"),
+        InvalidClient("invalid_client: no such client", f"check {options.CLIENT_ID.env[0]}"),
     ],
 )
 def test_a_lasting_failure_is_shared_with_the_other_processes_of_the_run(
@@ -459,7 +460,7 @@ def test_a_passing_failure_is_not_shared(
 def test_without_a_run_id_or_a_cache_failures_stay_in_the_process(
     okta: FakeOkta, cache: TokenCache
 ) -> None:
-    okta.exchange_error = AuthenticationError("refused", "check OKTA_PASSWORD")
+    okta.exchange_error = AuthenticationError("refused", f"check {options.PASSWORD.env[0]}")
     for shared in (cache, None):
         for run_id in ("", "run-1") if shared is None else ("",):
             with pytest.raises(AuthenticationError):
@@ -518,7 +519,9 @@ def test_a_short_lived_token_is_handed_out_once_with_a_warning(
         first = tokens.get(VARIANT)
     assert "alice@example.com" in str(caught[0].message)
     assert "exchanged-access" not in str(caught[0].message)
-    for name in ("--okta-min-ttl", "OKTA_MIN_TTL", "okta_min_ttl", "min_ttl="):
+    ttl = options.MIN_TTL
+    for name in (ttl.flag, ttl.env[0], ttl.ini, "min_ttl="):
+        assert name is not None
         assert name in str(caught[0].message)
     assert tokens.get(VARIANT) is first
     assert provider(okta, cache, refresh=False, min_ttl=60).get(VARIANT) == first

@@ -1,4 +1,5 @@
-"""at_hash / c_hash (facts §4.2): the ID token names the access token and the code it came with.
+"""at_hash / c_hash (OpenID Connect Core 1.0, sections 3.2.2.10 and 3.3.2.11): the ID token names
+the access token and the code it came with.
 
 The emulator answers each sign-in consistently, so a mismatched pair is made from two of its real
 answers: the ID token of one with the access token (or code) of the other.
@@ -14,7 +15,21 @@ from pytest_okta_user import flows
 from pytest_okta_user.client import OktaClient
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 from pytest_okta_user.errors import TokenVerificationError
-from pytest_okta_user.tokens import KeySet, SecretDict, Variant, endpoint, verify_id_token
+from pytest_okta_user.redact import SecretDict
+from pytest_okta_user.tokens import Variant
+from pytest_okta_user.verify import KeySet, verify_id_token
+
+
+def demo_variant(okta: OktaEmulator, flow: str = "implicit") -> Variant:
+    """The demo web app's variant, whose endpoints the raw requests below use."""
+    return Variant(
+        okta.issuer,
+        DEMO.web_client_id,
+        DEMO.user_login,
+        flow,
+        ("openid", "profile", "email"),
+        DEMO.web_redirect_uri,
+    )
 
 
 @pytest.fixture
@@ -27,7 +42,7 @@ def answer(okta: OktaEmulator, client: OktaClient, response_type: str, nonce: st
     """One /authorize answer (fragment) for the demo user, signed in afresh."""
     session_token = client.authn(DEMO.user_login, DEMO.user_password)["sessionToken"]
     result = client.authorize(
-        endpoint(okta.issuer, "authorize"),
+        demo_variant(okta).authorize_url,
         {
             "client_id": DEMO.web_client_id,
             "response_type": response_type,
@@ -46,7 +61,8 @@ def answer(okta: OktaEmulator, client: OktaClient, response_type: str, nonce: st
 
 
 def verify(okta: OktaEmulator, client: OktaClient, id_token: str, **kw: str) -> dict[str, object]:
-    keys = KeySet(lambda: client.keys(endpoint(okta.issuer, "keys")))
+    keys = KeySet()
+    keys.load(client.keys(demo_variant(okta).keys_url))
     return verify_id_token(
         id_token,
         issuer=okta.issuer,
@@ -80,14 +96,7 @@ def test_the_flow_refuses_an_implicit_answer_whose_tokens_do_not_belong_together
 ) -> None:
     first = answer(okta, client, "id_token token", "nonce-1")
     second = answer(okta, client, "id_token token", "nonce-2")
-    variant = Variant(
-        okta.issuer,
-        DEMO.web_client_id,
-        DEMO.user_login,
-        "implicit",
-        ("openid", "profile", "email"),
-        DEMO.web_redirect_uri,
-    )
+    variant = demo_variant(okta)
     swapped = SecretDict(first, access_token=second["access_token"])
     with pytest.raises(TokenVerificationError, match="at_hash"):
         flows._token_set(

@@ -1,17 +1,12 @@
-"""Helpers for the plugin's tests: inner pytest runs in subprocesses, as users run the plugin."""
+"""Fixtures for the plugin's tests: inner pytest runs in subprocesses, as users run the plugin
+(their helpers: ``support/inner.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
+from support.inner import FAST, RunInner
 
 from pytest_okta_user.emulator import OktaEmulator
-
-#: The hypothesis plugin costs about a second per inner process; the inner suites never use it.
-FAST = ("-p", "no:hypothesispytest")
-
-RunInner = Callable[..., pytest.RunResult]
 
 
 @pytest.fixture

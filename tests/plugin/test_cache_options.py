@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 
 import pytest
+from support.inner import RunInner
 
 from pytest_okta_user.cache import TokenCache
 from pytest_okta_user.emulator import OktaEmulator
-
-RunInner = Callable[..., pytest.RunResult]
 
 
 def test_clear_cache_makes_the_next_run_sign_in_again(

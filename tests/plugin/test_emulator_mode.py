@@ -5,12 +5,11 @@ conftest_example.py as a suite, the ini switch, and the plugin's clock moving wi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.inner import RunInner
 
-RunInner = Callable[..., pytest.RunResult]
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -3,13 +3,10 @@ from the plugin's insides, and never a secret."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
+from support.inner import RunInner
 
 from pytest_okta_user.emulator import OktaEmulator
-
-RunInner = Callable[..., pytest.RunResult]
 
 OKTA_AND_PLAIN = """
 def test_token(okta_access_token):

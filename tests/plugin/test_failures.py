@@ -2,11 +2,12 @@
 fail, run through pytest (subprocesses, with every switch that shows more).
 
 Each failure comes from the emulator's state (users, apps, statuses) or its fault injection; the
-few faults that must reach one test only are queued by the :class:`~test_leaks.Tap` when that
+few faults that must reach one test only are queued by the :class:`~support.leaks.Tap` when that
 test's user reaches the emulator, so pytest's test order does not matter. For each failure: the
 test errors with a short message that says what to change, nothing of the plugin's insides shows,
 and the tests that need no Okta still pass. Then the outputs of all the runs are searched for every
-secret that crossed the emulator (``test_leaks.py`` holds the search and its own checks).
+secret that crossed the emulator (``support/leaks.py`` holds the search, ``test_leak_search.py``
+its own checks).
 
 Six inner runs, started together: what differs between them is what the plugin takes once per run
 (the org, the client and its secret, the redirect URI, the TOTP secret).
@@ -22,7 +23,8 @@ from typing import Any
 
 import pyotp
 import pytest
-from test_leaks import LOUD, Inner, Tap, find_leaks, message_of, once, random_password, run_all
+from support.inner import LOUD, Inner, message_of, once, random_password, run_all
+from support.leaks import Tap, find_leaks
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 

@@ -4,13 +4,11 @@ session-scoped fixture built on the plugin's fixtures follows the marker."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
+from support.inner import RunInner
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
-
-RunInner = Callable[..., pytest.RunResult]
 
 SUITE = """
 import hashlib

@@ -3,12 +3,10 @@ order, and the report header shows each value with its source and no secret."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-RunInner = Callable[..., pytest.RunResult]
+from support.inner import RunInner
 
 SECRETS = {
     "OKTA_PASSWORD": "Pa55word-never-shown",

@@ -8,14 +8,12 @@ well past, or well within, the timeout the run was given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
+from support.inner import RunInner
 
 from pytest_okta_user.emulator import OktaEmulator
-
-RunInner = Callable[..., pytest.RunResult]
 
 #: How long the emulator takes to answer /api/v1/authn in the timeout runs: five times the short
 #: timeout, and a third of the long one.

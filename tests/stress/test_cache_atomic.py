@@ -6,8 +6,8 @@ import multiprocessing
 import queue
 from pathlib import Path
 
-import _stress_workers as workers
 import pytest
+from support import stress_workers as workers
 
 from pytest_okta_user.cache import TokenCache
 

@@ -9,10 +9,11 @@ import signal
 import warnings
 from pathlib import Path
 
-import _stress_workers as workers
 import pytest
+from support import stress_workers as workers
 
-from pytest_okta_user.cache import CacheLockTimeout, TokenCache
+from pytest_okta_user.cache import TokenCache
+from pytest_okta_user.errors import CacheLockTimeout
 
 SURVIVORS = 3
 

@@ -8,8 +8,8 @@ import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import _stress_workers as workers
 import pytest
+from support import stress_workers as workers
 
 from pytest_okta_user.cache import TokenCache
 

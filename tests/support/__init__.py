@@ -1,1 +1,1 @@
-"""The shared test harness: imported by test modules as ``support.<module>``; no test module imports another."""
+"""The shared test harness, imported as ``support.<module>``: no test module imports another."""

@@ -1,4 +1,7 @@
-"""Settings resolution and validation, without pytest in the loop (settings.py imports none)."""
+"""Settings resolution and validation, without pytest in the loop (settings.py imports none).
+
+The okta marker's arguments and the variant they make are in ``test_marker.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_okta_user.settings import (
-    NAMES,
-    MarkerError,
-    MissingSettingsError,
-    OktaRequest,
-    Secret,
-    SettingError,
-    build_variant,
-    can_prompt,
-    expand_marker,
-    normalise_domain,
-    resolve,
-)
+from pytest_okta_user import options
+from pytest_okta_user.errors import MissingSettingsError, SettingError
+from pytest_okta_user.marker import OktaRequest, build_variant
+from pytest_okta_user.options import by_name, normalise_domain
+from pytest_okta_user.redact import Secret
+from pytest_okta_user.settings import Settings, Value, can_prompt, resolve
 
 ORG = "https://dev-123.okta.com"
 #: A full working configuration, as it would come from the environment.
@@ -39,22 +35,27 @@ def run(cli=None, env=None, ini=None, **kwargs):
     return resolve(cli or {}, env or {}, ini or {}, **kwargs)
 
 
+def value_of(settings: Settings, setting: str) -> Value[object]:
+    """A setting's value as the tests compare it: the domain as its org URL."""
+    return settings.org_url if setting == "domain" else settings[by_name(setting)]
+
+
 # ---- precedence: command line > environment > ini > default, with the source --------------------
 
-#: setting -> (attribute, command-line value, env value, ini value, default, the parsed forms)
+#: setting -> (command-line value, env value, ini value, default, the parsed forms)
 PRECEDENCE = {
-    "domain": ("org_url", "cli.okta.com", "env.okta.com", "ini.okta.com", None),
-    "auth_server": ("auth_server", "auscli", "ausenv", "ausini", "default"),
-    "client_id": ("client_id", "0oacli", "0oaenv", "0oaini", None),
-    "redirect_uri": ("redirect_uri", "http://l/cli", "http://l/env", "http://l/ini", None),
-    "scopes": ("scopes", "openid cli", "openid env", "openid ini", ("openid", "profile", "email")),
-    "flow": ("flow", "code", "implicit", "password", "pkce"),
-    "response_mode": ("response_mode", "form_post", "fragment", "query", None),
-    "user": ("user", "cli@x.org", "env@x.org", "ini@x.org", None),
-    "min_ttl": ("min_ttl", "1", "2", "3", 60.0),
-    "timeout": ("timeout", "0.5", "2", "3s", 10.0),
-    "retries": ("retries", "0", "1", "3", 2),
-    "rate_limit_wait": ("rate_limit_wait", "0", "5", "7s", 30.0),
+    "domain": ("cli.okta.com", "env.okta.com", "ini.okta.com", None),
+    "auth_server": ("auscli", "ausenv", "ausini", "default"),
+    "client_id": ("0oacli", "0oaenv", "0oaini", None),
+    "redirect_uri": ("http://l/cli", "http://l/env", "http://l/ini", None),
+    "scopes": ("openid cli", "openid env", "openid ini", ("openid", "profile", "email")),
+    "flow": ("code", "implicit", "password", "pkce"),
+    "response_mode": ("form_post", "fragment", "query", None),
+    "user": ("cli@x.org", "env@x.org", "ini@x.org", None),
+    "min_ttl": ("1", "2", "3", 60.0),
+    "timeout": ("0.5", "2", "3s", 10.0),
+    "retries": ("0", "1", "3", 2),
+    "rate_limit_wait": ("0", "5", "7s", 30.0),
 }
 
 
@@ -72,25 +73,25 @@ def _parsed(setting: str, raw: str) -> object:
 
 @pytest.mark.parametrize("setting", sorted(PRECEDENCE))
 def test_each_setting_takes_cli_then_env_then_ini_then_default(setting: str) -> None:
-    attr, cli_value, env_value, ini_value, default = PRECEDENCE[setting]
-    names = NAMES[setting]
+    cli_value, env_value, ini_value, default = PRECEDENCE[setting]
+    names = by_name(setting)
     cli = {setting: cli_value}
     env = {names.env[-1]: env_value}
     ini = {names.ini: ini_value}
 
-    got = getattr(run(cli, env, ini, ini_path=Path("/p/pytest.ini")), attr)
+    got = value_of(run(cli, env, ini, ini_path=Path("/p/pytest.ini")), setting)
     assert (got.value, got.source) == (
         _parsed(setting, cli_value),
-        f"from command line {names.option}",
+        f"from command line {names.flag}",
     )
-    got = getattr(run({}, env, ini, ini_path=Path("/p/pytest.ini")), attr)
+    got = value_of(run({}, env, ini, ini_path=Path("/p/pytest.ini")), setting)
     assert (got.value, got.source) == (_parsed(setting, env_value), f"from env {names.env[-1]}")
-    got = getattr(run({}, {}, ini, ini_path=Path("/p/pytest.ini")), attr)
+    got = value_of(run({}, {}, ini, ini_path=Path("/p/pytest.ini")), setting)
     assert (got.value, got.source) == (
         _parsed(setting, ini_value),
         f"from ini {names.ini} in pytest.ini",
     )
-    got = getattr(run(), attr)
+    got = value_of(run(), setting)
     assert got.value == default
     assert got.source in ("default", "not set")
 
@@ -99,14 +100,14 @@ def test_okta_issuer_wins_over_okta_domain_and_sets_the_auth_server() -> None:
     s = run(env={"OKTA_DOMAIN": "other.okta.com", "OKTA_ISSUER": f"{ORG}/oauth2/aus9"})
     assert s.issuer == f"{ORG}/oauth2/aus9"
     assert s.org_url.source == "from env OKTA_ISSUER"
-    assert s.auth_server.value == "aus9"
-    assert "OKTA_ISSUER" in s.auth_server.source
+    assert s[options.AUTH_SERVER].value == "aus9"
+    assert "OKTA_ISSUER" in s[options.AUTH_SERVER].source
 
 
 def test_an_empty_ini_value_counts_as_unset() -> None:
     # pytest 7.4 gives "" for an ini key that is absent.
     s = run(env={"OKTA_CLIENT_ID": "0oaenv"}, ini={"okta_client_id": ""})
-    assert s.client_id.source == "from env OKTA_CLIENT_ID"
+    assert s[options.CLIENT_ID].source == "from env OKTA_CLIENT_ID"
 
 
 def test_auth_server_org_means_the_org_authorization_server() -> None:
@@ -145,7 +146,7 @@ def test_an_auth_server_contradicting_the_pasted_issuer_is_refused() -> None:
 def test_domain_accepts_bare_hosts_org_urls_and_issuers(
     pasted: str, org: str, server: str | None
 ) -> None:
-    assert normalise_domain(pasted, "from env OKTA_DOMAIN") == (org, server)
+    assert normalise_domain(pasted) == (org, server)
 
 
 @pytest.mark.parametrize(
@@ -223,11 +224,11 @@ def test_admin_domain_error_names_the_org_domain() -> None:
 def test_bad_values_name_the_setting_and_where_it_came_from(
     setting: str, where: str, value: str, expected: str
 ) -> None:
-    names = NAMES[setting]
+    names = by_name(setting)
     cli, env, ini = {}, {}, {}
     if where == "cli":
         cli[setting] = value
-        source = f"from command line {names.option}"
+        source = f"from command line {names.flag}"
     elif where == "env":
         env[names.env[0]] = value
         source = f"from env {names.env[0]}"
@@ -243,7 +244,7 @@ def test_bad_values_name_the_setting_and_where_it_came_from(
 
 
 def test_min_ttl_accepts_seconds_with_a_unit() -> None:
-    assert run(env={"OKTA_MIN_TTL": "300s"}).min_ttl.value == 300.0
+    assert run(env={"OKTA_MIN_TTL": "300s"})[options.MIN_TTL].value == 300.0
 
 
 @pytest.mark.parametrize(
@@ -260,7 +261,7 @@ def test_min_ttl_accepts_seconds_with_a_unit() -> None:
 def test_transport_settings_take_their_bounds_and_seconds_with_a_unit(
     setting: str, raw: str, value: float
 ) -> None:
-    got = getattr(run(env={NAMES[setting].env[0]: raw}), setting)
+    got = run(env={by_name(setting).env[0]: raw})[by_name(setting)]
     assert got.value == value
     assert type(got.value) is type(value)
 
@@ -287,9 +288,10 @@ def test_bad_transport_values_say_what_to_use() -> None:
 
 
 def test_emulator_flag_from_env_and_ini() -> None:
-    assert run(env={"OKTA_EMULATOR": "1"}).emulator.value is True
-    assert run(ini={"okta_emulator": "true"}).emulator.source == "from ini okta_emulator"
-    assert run(env={"OKTA_EMULATOR": "0"}, ini={"okta_emulator": "1"}).emulator.value is False
+    emulator = options.EMULATOR
+    assert run(env={"OKTA_EMULATOR": "1"})[emulator].value is True
+    assert run(ini={"okta_emulator": "true"})[emulator].source == "from ini okta_emulator"
+    assert run(env={"OKTA_EMULATOR": "0"}, ini={"okta_emulator": "1"})[emulator].value is False
 
 
 # ---- secrets ------------------------------------------------------------------------------------
@@ -297,14 +299,15 @@ def test_emulator_flag_from_env_and_ini() -> None:
 
 def test_secrets_come_only_from_the_environment_and_never_print() -> None:
     s = run(env=ENV | {"OKTA_TOTP_SECRET": "JBSWY3DPEHPK3PXP"})
-    assert s.password.value is not None
+    password = s[options.PASSWORD]
+    assert password.value is not None
     # Not stripped: a password may end in a space.
-    assert s.password.value.reveal() == "pass word "
+    assert password.value.reveal() == "pass word "
     text = repr(s) + str(s) + "\n".join(s.header_lines())
     for secret in ("pass word", "client-secret-value", "JBSWY3DPEHPK3PXP"):
         assert secret not in text
-    assert repr(s.password.value) == "'***'"
-    assert f"{s.client_secret.value}" == "***"
+    assert repr(password.value) == "'***'"
+    assert f"{s[options.CLIENT_SECRET].value}" == "***"
     assert "password set (from env OKTA_PASSWORD)" in "\n".join(s.header_lines())
 
 
@@ -321,12 +324,12 @@ def test_an_empty_secret_is_a_mistake_named_by_its_variable() -> None:
 
 
 def test_a_prompted_password_is_used_when_the_environment_has_none() -> None:
-    s = run(env=ENV | {"OKTA_PASSWORD": "from-env"}, password=Secret("typed"))
-    assert s.password.value is not None
-    assert s.password.value.reveal() == "from-env"
+    s = run(env=ENV | {"OKTA_PASSWORD": "from-env"}).with_password(Secret("typed"))
+    assert s[options.PASSWORD].value is not None
+    assert s[options.PASSWORD].value.reveal() == "from-env"
     env = {k: v for k, v in ENV.items() if k != "OKTA_PASSWORD"}
-    s = run(env=env, password=Secret("typed"))
-    assert s.password.source == "from the prompt"
+    s = run(env=env).with_password(Secret("typed"))
+    assert s[options.PASSWORD].source == "from the prompt"
 
 
 @pytest.mark.parametrize(
@@ -348,7 +351,7 @@ def test_the_password_prompt_only_in_a_terminal_outside_ci(
 
 
 def test_missing_settings_are_listed_in_one_message_with_their_three_names() -> None:
-    s = run(env={"OKTA_DOMAIN": ORG}, password_hint="not asked because CI is set")
+    s = run(env={"OKTA_DOMAIN": ORG}).with_password(None, "not asked because CI is set")
     with pytest.raises(MissingSettingsError) as info:
         s.require("code")
     message = str(info.value)
@@ -391,7 +394,7 @@ def test_a_full_configuration_misses_nothing() -> None:
 
 def test_a_relative_cache_folder_in_the_ini_is_relative_to_the_ini_file(tmp_path: Path) -> None:
     s = run(ini={"okta_cache_dir": "tokens"}, ini_path=tmp_path / "pytest.ini")
-    assert s.cache_dir.value == tmp_path / "tokens"
+    assert s[options.CACHE_DIR].value == tmp_path / "tokens"
     assert (tmp_path / "tokens").is_dir()
 
 
@@ -417,7 +420,7 @@ def test_no_cache_ignores_the_folder_and_default() -> None:
         cli={"no_cache": True, "user": "a@example.com"},
         default_cache_dir=lambda: pytest.fail("not asked"),
     )
-    assert s.cache_dir.value is None
+    assert s[options.CACHE_DIR].value is None
     assert "off (--okta-no-cache)" in "\n".join(s.header_lines())
 
 
@@ -437,73 +440,14 @@ def test_the_emulator_replaces_the_org_client_and_user() -> None:
     s = run(
         cli={"emulator": True, "flow": "code"},
         env={"OKTA_DOMAIN": "http://real.example.com", "OKTA_USERNAME": "me@real"},
-        emulator_env=emulator_env,
-        instance="inst-1",
+        # What OktaEmulator.env() gives, the instance included.
+        emulator=lambda: {**emulator_env, "OKTA_EMULATOR_INSTANCE": "inst-1"},
     )
     assert s.issuer == "http://127.0.0.1:4000/oauth2/default"
-    assert s.user.value == "demo@example.com"
-    assert s.user.source == "from the emulator"
-    assert s.flow.source == "from command line --okta-flow"
+    assert s[options.USER].value == "demo@example.com"
+    assert s[options.USER].source == "from the emulator"
+    assert s[options.FLOW].source == "from command line --okta-flow"
     assert build_variant(s, OktaRequest()).instance == "inst-1"
-
-
-# ---- the marker's arguments ---------------------------------------------------------------------
-
-
-def test_a_flow_list_fans_out_with_readable_labels() -> None:
-    requests = expand_marker({"flow": ["code", "pkce", "implicit"]})
-    assert [r.label() for r in requests] == ["code", "pkce", "implicit"]
-    requests = expand_marker({"flow": ["code", "pkce"], "user": ["a@x.org", "b@x.org"]})
-    assert [r.label() for r in requests] == [
-        "code-a@x.org",
-        "code-b@x.org",
-        "pkce-a@x.org",
-        "pkce-b@x.org",
-    ]
-
-
-def test_scopes_are_one_set_unless_given_as_a_list_of_sets() -> None:
-    (one,) = expand_marker({"scopes": ["openid", "email"]})
-    assert one.scopes == ("openid", "email")
-    assert expand_marker({"scopes": "openid email"}) == [one]
-    two = expand_marker({"scopes": [["openid"], "openid email"]})
-    assert [r.scopes for r in two] == [("openid",), ("openid", "email")]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        ({"flow": "magic"}, "flow='magic' is not a flow"),
-        ({"flow": []}, "flow=[] is empty"),
-        ({"flow": ["code", "code"]}, "lists a value twice"),
-        ({"flows": "code"}, "unknown argument flows='code'"),
-        ({"scopes": "openid,email"}, "commas"),
-        ({"scopes": 3}, "is not a set of scopes"),
-        ({"user": ""}, "is not a login"),
-        ({"auth_server": "https://x"}, "not an authorization server id"),
-        ({"min_ttl": -1}, "not a number of seconds"),
-        ({"min_ttl": [1, 2]}, "one value, not a list"),
-    ],
-)
-def test_bad_marker_arguments(kwargs: dict[str, object], expected: str) -> None:
-    with pytest.raises(MarkerError) as info:
-        expand_marker(kwargs)
-    assert expected in info.value.what
-
-
-def test_build_variant_takes_the_request_over_the_settings() -> None:
-    s = run(env=ENV)
-    default = build_variant(s, OktaRequest())
-    assert (default.flow, default.user, default.issuer) == (
-        "pkce",
-        "env@example.com",
-        f"{ORG}/oauth2/default",
-    )
-    assert default.redirect_uri == "http://localhost:8080/callback"
-    v = build_variant(s, OktaRequest(flow="client_credentials", auth_server="org", scopes=("x",)))
-    assert (v.user, v.issuer, v.scopes, v.redirect_uri) == (None, ORG, ("x",), None)
-    v = build_variant(s, OktaRequest(user="other@example.com", flow="password"))
-    assert (v.user, v.redirect_uri) == ("other@example.com", None)
 
 
 @pytest.mark.parametrize(
@@ -518,7 +462,7 @@ def test_build_variant_takes_the_request_over_the_settings() -> None:
 )
 def test_the_schemes_default_port_is_dropped(pasted: str, org: str, server: str | None) -> None:
     # The issuer in Okta's tokens has no port: keeping ":443" would fail every token check.
-    assert normalise_domain(pasted, "from env OKTA_DOMAIN") == (org, server)
+    assert normalise_domain(pasted) == (org, server)
 
 
 def test_the_lock_timeout_follows_the_transport_settings() -> None:
@@ -541,4 +485,52 @@ def test_a_stand_alone_emulators_instance_is_part_of_the_variant() -> None:
     assert (first.instance, second.instance) == ("emu-1", "emu-2")
     assert first.key != second.key
     # The plugin's own emulator (--okta-emulator) names it itself.
-    assert run(env={**ENV, "OKTA_EMULATOR_INSTANCE": "emu-1"}, instance="own").instance == "own"
+    own = run(
+        cli={"emulator": True},
+        env={**ENV, "OKTA_EMULATOR_INSTANCE": "emu-1"},
+        emulator=lambda: {**ENV, "OKTA_EMULATOR_INSTANCE": "own"},
+    )
+    assert own[options.EMULATOR_INSTANCE].value == "own"
+
+
+# ---- one pass over the table --------------------------------------------------------------------
+
+
+def test_every_row_of_the_table_is_resolved_once() -> None:
+    s = run(env=ENV)
+    assert set(s.values) == {o.name for o in options.OPTIONS}
+    for option in options.OPTIONS:
+        assert s[option].source
+
+
+def test_the_emulator_is_started_only_in_emulator_mode_and_once() -> None:
+    started: list[str] = []
+
+    def start() -> dict[str, str]:
+        started.append("emulator")
+        return {**ENV, "OKTA_DOMAIN": "http://127.0.0.1:4000"}
+
+    assert run(env=ENV, emulator=start).org_url.source == "from env OKTA_DOMAIN"
+    assert started == []
+    s = run(env={"OKTA_EMULATOR": "1"}, emulator=start)
+    assert started == ["emulator"]
+    assert (s.org_url.value, s.org_url.source) == ("http://127.0.0.1:4000", "from the emulator")
+    # A script that starts no emulator: the flag is only recorded.
+    assert run(env={**ENV, "OKTA_EMULATOR": "1"}).org_url.source == "from env OKTA_DOMAIN"
+
+
+def test_each_header_line_comes_from_the_rows_that_name_it() -> None:
+    s = run(
+        env=ENV | {"OKTA_TIMEOUT": "2.5", "OKTA_RESPONSE_MODE": "form_post"}, cli={"no_cache": True}
+    )
+    lines = s.header_lines()
+    shown = [o.header.line for o in options.OPTIONS if o.header is not None]
+    assert [line.split(":", 1)[0] for line in lines] == [
+        f"okta {line}" for line in dict.fromkeys(shown)
+    ]
+    assert (
+        "okta transport: timeout 2.5s (from env OKTA_TIMEOUT), retries 2 (default),"
+        in "\n".join(lines)
+    )
+    assert "okta response mode: form_post (from env OKTA_RESPONSE_MODE)" in lines
+    assert "okta token cache: off (--okta-no-cache)" in lines

@@ -1,4 +1,5 @@
-"""Code the stress tests run in child processes (spawned: importable by name, no pytest needed)."""
+"""Code the stress tests (tests/stress) run in child processes (spawned: importable by name as
+support.stress_workers, no pytest needed)."""
 
 from __future__ import annotations
 

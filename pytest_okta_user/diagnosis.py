@@ -1,0 +1,698 @@
+"""An Okta answer or a transport failure becomes the error (from ``errors``) with its fix.
+
+Every mapping from what came back (an ``/api/v1`` error body, an OAuth error, an authn state, an
+/authorize page or redirect, a rate limit, an answer that is not Okta's, a failed connection) to the
+error a user reads lives here; ``client`` and ``flows`` parse and call these. Fixes name our
+settings by all their names, taken from the settings table (``options``).
+
+Messages never contain secrets: callers pass descriptions, never token or password values, and
+never a URL (a request URL can carry a sessionToken).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+import urllib3.exceptions as u3
+
+from . import options
+from .errors import (
+    AccessDenied,
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionFailed,
+    ConsentRequired,
+    IdpRedirect,
+    InvalidClient,
+    InvalidGrant,
+    InvalidPasscode,
+    InvalidRequest,
+    InvalidScope,
+    LockedOut,
+    LoginRequired,
+    MfaEnrollRequired,
+    MfaRequired,
+    OktaRejected,
+    OktaUserError,
+    PasswordExpired,
+    RateLimited,
+    RateLimitRestart,
+    RedirectUriNotRegistered,
+    RequestTimeout,
+    ResponseTypeNotEnabled,
+    StateMismatch,
+    TlsError,
+    UnauthorizedClient,
+    UnexpectedResponse,
+    UnknownClient,
+)
+
+# Each setting by all its names (command line / environment / ini), as the fixes spell them.
+DOMAIN = options.DOMAIN.describe()
+AUTH_SERVER = options.AUTH_SERVER.describe()
+CLIENT_ID = options.CLIENT_ID.describe()
+REDIRECT_URI = options.REDIRECT_URI.describe()
+SCOPES = options.SCOPES.describe()
+FLOW = options.FLOW.describe()
+USER = options.USER.describe()
+CLIENT_SECRET = options.CLIENT_SECRET.describe()
+PASSWORD = options.PASSWORD.describe()
+TOTP_SECRET = options.TOTP_SECRET.describe()
+TIMEOUT = options.TIMEOUT.describe()
+RATE_LIMIT_WAIT = options.RATE_LIMIT_WAIT.describe()
+
+_GRANT_TYPE_UI = "Okta admin: Applications > your app > General > Edit > Grant type"
+
+
+# --- an error body, whichever shape it has ------------------------------------------------------
+
+
+def error_from_body(
+    body: Mapping[str, Any],
+    *,
+    status: int,
+    endpoint: str,
+    client_id: str | None = None,
+    redirect_uri: str | None = None,
+    flow: str | None = None,
+    grant_type: str | None = None,
+    user: str | None = None,
+) -> OktaUserError:
+    """The error for a JSON error body: OAuth's ``error`` or Okta's ``errorCode`` shape."""
+    code = str(body.get("errorCode") or "")
+    if "error" in body:
+        error, description = body.get("error"), body.get("error_description")
+    elif code and not code.startswith("E0"):
+        # Some OAuth endpoints answer in the /api/v1 shape with an OAuth code (okta-idx-java#500).
+        error, description = code, body.get("errorSummary")
+    else:
+        return api_error(body, status=status, endpoint=endpoint, user=user)
+    return oauth_error(
+        str(error),
+        str(description or ""),
+        status=status,
+        endpoint=endpoint,
+        flow=flow,
+        grant_type=grant_type,
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        user=user,
+    )
+
+
+# --- Okta's /api/v1 errors (errorCode E0000xxx) ---------------------------------------------------
+
+
+def api_error(
+    body: Mapping[str, Any], *, status: int, endpoint: str, user: str | None = None
+) -> OktaUserError:
+    """The error for an ``/api/v1/*`` error body (``errorCode``, ``errorSummary``, causes)."""
+    code = str(body.get("errorCode") or "")
+    summary = str(body.get("errorSummary") or "")
+    causes = [
+        str(c.get("errorSummary"))
+        for c in body.get("errorCauses") or ()
+        if isinstance(c, Mapping) and c.get("errorSummary") and c.get("errorSummary") != summary
+    ]
+    said = f"{code} {summary}".strip() + (f" ({'; '.join(causes)})" if causes else "")
+    kw: dict[str, Any] = {"code": code or None, "description": summary or None, "status": status}
+    if code in {"E0000004", "E0000207"}:
+        return AuthenticationError(
+            f"Okta refused the sign-in of {f'user {user}' if user else 'the user'} at {endpoint}:"
+            f" {said}.",
+            f"check the login in {USER} and the password in {PASSWORD}. If they are right, the"
+            " account may be locked (Okta hides lockouts unless the password policy shows them:"
+            " Directory > People > the user) or a sign-on policy denies it.",
+            **kw,
+        )
+    if code == "E0000011":
+        return AuthenticationError(
+            f"Okta no longer knows the sign-in transaction (stateToken) at {endpoint}: {said}.",
+            "it expired or was cancelled while answering MFA; run again.",
+            **kw,
+        )
+    if code == "E0000068":
+        return InvalidPasscode(
+            f"Okta refused the TOTP code: {said}.",
+            f"{TOTP_SECRET} must be the shared secret of the user's enrolled TOTP factor (Google"
+            " Authenticator or Okta Verify), base32 as shown at enrolment; also check this"
+            " machine's clock (codes last 30 s).",
+            **kw,
+        )
+    if code == "E0000082":
+        return InvalidPasscode(
+            f"Okta refused the TOTP code as already used: {said}.",
+            "each TOTP code works once; another sign-in of the same user used it. Run again after"
+            " 30 s, or give parallel runs different users.",
+            **kw,
+        )
+    if code == "E0000083":
+        return InvalidPasscode(
+            f"Okta refused the TOTP code as out of its time window: {said}.",
+            "this machine's clock is off; synchronise it (NTP).",
+            **kw,
+        )
+    if code == "E0000069":
+        return LockedOut(
+            f"The user's factor is locked: {said}.",
+            "too many wrong codes; an admin resets the factor (Directory > People > the user >"
+            f" Reset Multifactor), then check {TOTP_SECRET}.",
+            **kw,
+        )
+    if code == "E0000064":
+        return PasswordExpired(
+            f"The user's password has expired: {said}.",
+            f"change it (sign in once in a browser, or Directory > People > the user > Reset"
+            f" password) and update {PASSWORD}.",
+            **kw,
+        )
+    if code == "E0000047" or status == 429:
+        return RateLimited(
+            f"Okta's rate limit at {endpoint}: {said}.",
+            "fewer sign-ins per minute: keep the token cache on so runs and workers share tokens.",
+            **kw,
+        )
+    if code == "E0000007":
+        return ConfigurationError(
+            f"Okta found no such resource at {endpoint}: {said}.",
+            f"check {DOMAIN} and {AUTH_SERVER} (an authorization server id as listed under"
+            " Security > API > Authorization Servers, 'default', or 'org').",
+            **kw,
+        )
+    if status >= 500:
+        return UnexpectedResponse(
+            f"Okta's {endpoint} failed with HTTP {status}: {said or 'no error code'}.",
+            "Okta had a problem; run again later (status.okta.com).",
+            **kw,
+        )
+    return OktaRejected(
+        f"Okta refused the request at {endpoint} (HTTP {status}): {said or 'no error code'}.",
+        "see Okta's error code reference for this code; the System Log (Reports > System Log)"
+        " shows the reason.",
+        **kw,
+    )
+
+
+# --- OAuth 2.0 errors (/authorize redirects, /token JSON) ---------------------------------------
+
+
+def _grant_fix(grant_type: str | None, flow: str | None) -> str:
+    if grant_type == "password":
+        return (
+            f"enable the password grant, hidden in the admin UI: {_GRANT_TYPE_UI} > Advanced >"
+            " tick 'Resource Owner Password'; also allow it in the authorization server's access"
+            f" policy rule. Or use another {FLOW}."
+        )
+    if grant_type == "client_credentials":
+        return (
+            f"{_GRANT_TYPE_UI}: tick 'Client Credentials' (API Services or Web app), and use a"
+            f" custom authorization server ({AUTH_SERVER}) whose access policy rule allows it."
+        )
+    if grant_type == "refresh_token":
+        return (
+            f"{_GRANT_TYPE_UI}: tick 'Refresh Token' (and allow it in the access policy rule), or"
+            f" drop offline_access from {SCOPES}."
+        )
+    if grant_type == "authorization_code" or flow in {"code", "pkce"}:
+        return f"{_GRANT_TYPE_UI}: tick 'Authorization Code'."
+    if flow == "implicit":
+        return f"{_GRANT_TYPE_UI}: tick 'Implicit (hybrid)'."
+    return f"{_GRANT_TYPE_UI}: tick the grant type of {FLOW}."
+
+
+def oauth_error(
+    error: str,
+    description: str,
+    *,
+    status: int | None,
+    endpoint: str,
+    flow: str | None = None,
+    grant_type: str | None = None,
+    client_id: str | None = None,
+    redirect_uri: str | None = None,
+    user: str | None = None,
+) -> OktaUserError:
+    """The error for an OAuth ``error``/``error_description`` pair, with the fix that matches it."""
+    said = f"{error}: {description}" if description else error
+    where = f"Okta's {endpoint} answered {said}"
+    kw: dict[str, Any] = {"code": error, "description": description or None, "status": status}
+    d = description.lower()
+    client = f"client {client_id}" if client_id else "the client"
+    who = f"user {user}" if user else "the user"
+
+    if error == "invalid_client":
+        if "no client credentials" in d:
+            fix = (
+                f"this app is confidential (a Web app): set {CLIENT_SECRET}, or use a public app"
+                f" (SPA or Native) with the pkce flow ({FLOW})."
+            )
+        elif "org authorization server" in d or "'service'" in d:
+            fix = (
+                f"client_credentials needs a custom authorization server: set {AUTH_SERVER}"
+                " to 'default' or your server's id."
+            )
+        elif "client_id" in d:
+            return UnknownClient(
+                where,
+                f"check {CLIENT_ID} against Applications > your app > General > Client ID, in the"
+                f" org of {DOMAIN}.",
+                **kw,
+            )
+        else:
+            fix = (
+                f"check {CLIENT_ID} and {CLIENT_SECRET} (Applications > your app > General > Client"
+                f" Credentials). A Web app needs its secret; SPA/Native apps have none: unset"
+                f" {CLIENT_SECRET} and use the pkce flow."
+            )
+        return InvalidClient(where, fix, **kw)
+
+    if error == "unsupported_response_type":
+        if flow == "implicit":
+            fix = (
+                f"{_GRANT_TYPE_UI}: tick 'Implicit (hybrid)' with 'Allow ID Token' and 'Allow"
+                f" Access Token', or choose another {FLOW}."
+            )
+        else:
+            fix = f"{_GRANT_TYPE_UI}: tick 'Authorization Code', or choose another {FLOW}."
+        return ResponseTypeNotEnabled(where, fix, **kw)
+
+    if error == "login_required":
+        if "re-authentication or mfa" in d:
+            fix = (
+                "the app's sign-on/authentication policy (Applications > your app > Sign On) asks"
+                " for more than the password: enrol the user in a TOTP factor and set"
+                f" {TOTP_SECRET}, or let the policy accept a password for this user's group."
+            )
+        else:
+            fix = (
+                "the one-time sessionToken was refused (already used, older than 5 minutes, or"
+                " minted before an org upgrade); run again. If it persists, check that"
+                f" {DOMAIN} and {AUTH_SERVER} name the org where the user signs in."
+            )
+        return LoginRequired(where, fix, **kw)
+
+    if error == "consent_required":
+        return ConsentRequired(
+            where,
+            "Applications > your app > General > User Consent: untick 'Require consent', or"
+            " have the user grant consent once in a browser.",
+            **kw,
+        )
+
+    if error == "access_denied":
+        if "not assigned" in d:
+            fix = (
+                f"assign {who} to the app (Applications > your app > Assignments), directly or"
+                " through a group."
+            )
+        elif "policy" in d or "scope" in d:
+            fix = (
+                "Security > API > Authorization Servers > your server > Access Policies: add a"
+                f" policy covering {client} and a rule allowing this grant type, user and the"
+                f" scopes in {SCOPES}."
+            )
+        else:
+            fix = f"check that {who} is assigned to the app and its sign-on policy allows access."
+        return AccessDenied(where, fix, **kw)
+
+    if error == "invalid_scope":
+        if "client credentials" in d:
+            fix = (
+                f"client_credentials gets no OpenID scopes: put only the authorization server's"
+                f" custom scopes in {SCOPES}."
+            )
+        elif "'openid' scope" in d:
+            fix = f"add openid to {SCOPES}."
+        else:
+            fix = (
+                f"request only scopes the authorization server has ({SCOPES}); custom scopes"
+                " must exist under Security > API > Authorization Servers > your server > Scopes."
+            )
+        return InvalidScope(where, fix, **kw)
+
+    if error in {"unauthorized_client", "unsupported_grant_type"}:
+        if error == "unsupported_grant_type" and "custom authorization server" in d:
+            fix = f"client_credentials needs a custom authorization server: set {AUTH_SERVER}."
+        elif error == "unsupported_grant_type":
+            fix = (
+                "Security > API > Authorization Servers > your server > Access Policies > the"
+                f" rule: tick this grant type. {_grant_fix(grant_type, flow)}"
+            )
+        else:
+            fix = _grant_fix(grant_type, flow)
+        return UnauthorizedClient(where, fix, **kw)
+
+    if error == "invalid_grant":
+        if "rate limit" in d:
+            return RateLimited(
+                where, "fewer sign-ins of this user per second: keep the token cache on.", **kw
+            )
+        if "authorization code" in d or "interaction code" in d:
+            fix = (
+                "a code works once and for 5 minutes: something redeemed it already or held it too"
+                " long (a retrying proxy, a paused debugger); run again."
+            )
+        elif "pkce" in d:
+            fix = (
+                "the code_verifier did not match the code_challenge: something between us and Okta"
+                " altered the request; run again, and report it if it persists."
+            )
+        elif "redirect_uri" in d:
+            fix = (
+                f"{REDIRECT_URI} must be the same at /authorize and /token; check for proxies"
+                " rewriting it."
+            )
+        elif "another client" in d:
+            fix = f"one {CLIENT_ID} must be used for the whole sign-in."
+        elif "refresh token" in d:
+            fix = (
+                "the refresh token was revoked, expired or already rotated; clear the token cache"
+                " (--okta-clear-cache) and run again."
+            )
+        elif "password has expired" in d:
+            return PasswordExpired(
+                where,
+                f"change the password (sign in once in a browser) and update {PASSWORD}.",
+                **kw,
+            )
+        elif "mfa" in d:
+            fix = (
+                f"the password grant cannot answer MFA: use the pkce or code {FLOW} with"
+                f" {TOTP_SECRET}, or exempt the user from MFA in the sign-on policy."
+            )
+        elif "credentials" in d:
+            fix = (
+                f"check the login in {USER} and the password in {PASSWORD}; the account may"
+                " also be locked out."
+            )
+        else:
+            fix = "run again; if it persists, Reports > System Log shows Okta's reason."
+        return InvalidGrant(where, fix, **kw)
+
+    if error == "invalid_request":
+        if "redirect_uri" in d or "redirect uri" in d:
+            return RedirectUriNotRegistered(where, _redirect_fix(redirect_uri), **kw)
+        if "pkce" in d and "required" in d:
+            fix = f"this app requires PKCE: set {FLOW} to 'pkce'."
+        elif "nonce" in d:
+            fix = "the request lacked a nonce; report this as a bug of pytest-okta-user."
+        else:
+            fix = f"check {FLOW}, {SCOPES} and {REDIRECT_URI}."
+        return InvalidRequest(where, fix, **kw)
+
+    if error == "unsupported_response_mode":
+        return InvalidRequest(
+            where,
+            "the implicit flow needs the fragment or form_post response mode; code flows accept"
+            " query, fragment and form_post.",
+            **kw,
+        )
+
+    if error == "mfa_required":
+        return MfaRequired(
+            where,
+            f"the password grant cannot answer MFA: use the pkce or code {FLOW} with"
+            f" {TOTP_SECRET}.",
+            **kw,
+        )
+
+    if error == "interaction_required":
+        return LoginRequired(
+            where,
+            f"the app requires the Interaction Code flow for sign-in; use an app or {AUTH_SERVER}"
+            " without it for tests.",
+            **kw,
+        )
+
+    if error in {"server_error", "temporarily_unavailable"}:
+        return UnexpectedResponse(
+            where, "Okta had a problem; run again later (status.okta.com).", **kw
+        )
+
+    return OktaRejected(
+        where,
+        "Reports > System Log in the Okta admin console shows the reason.",
+        **kw,
+    )
+
+
+def _redirect_fix(redirect_uri: str | None) -> str:
+    shown = f" ({redirect_uri})" if redirect_uri else ""
+    return (
+        f"add the redirect URI{shown} to Applications > your app > General > Sign-in redirect"
+        f" URIs, or set {REDIRECT_URI} to one listed there (exactly, including the trailing slash)."
+    )
+
+
+def authorize_error_page(
+    text: str, *, status: int, client_id: str | None, redirect_uri: str | None
+) -> OktaUserError:
+    """The error for Okta's HTML error page at /authorize (unknown client or redirect URI)."""
+    low = text.lower()
+    if "redirect_uri" in low or "redirect uri" in low:
+        return RedirectUriNotRegistered(
+            f"Okta's /authorize refused the redirect URI {redirect_uri or ''} with its error page:"
+            " it is not a Sign-in redirect URI of the app.",
+            _redirect_fix(redirect_uri),
+            code="invalid_request",
+            status=status,
+        )
+    if "client_id" in low or "invalid_client" in low:
+        return UnknownClient(
+            f"Okta's /authorize showed its error page: no active app has client id {client_id}.",
+            f"check {CLIENT_ID} against Applications > your app > General > Client ID, and that"
+            f" {DOMAIN} is the org the app lives in (and that the app is active).",
+            code="invalid_client",
+            status=status,
+        )
+    return UnexpectedResponse(
+        f"Okta's /authorize showed an HTML error page (HTTP {status}) without redirecting.",
+        f"check {CLIENT_ID}, {REDIRECT_URI} and {AUTH_SERVER}; the page text was: {text[:160]!r}",
+        status=status,
+    )
+
+
+# --- /authorize answers that are not an answer ----------------------------------------------------
+
+
+def sign_in_page(status: int, how: str) -> LoginRequired:
+    """/authorize showed (or redirected to) the sign-in page: the sessionToken was not enough."""
+    return LoginRequired(
+        f"Okta's /authorize {how} (HTTP {status}) instead of signing the user in with the"
+        " sessionToken.",
+        "the app's sign-on/authentication policy (Applications > your app > Sign On) asks for more"
+        f" than the sessionToken proved: enrol the user in a TOTP factor and set {TOTP_SECRET},"
+        " or let the policy accept a password for this user.",
+        code="login_required",
+        status=status,
+    )
+
+
+def idp_redirect(status: int, host: str | None) -> IdpRedirect:
+    """/authorize redirected to another host than the redirect URI's and the org's."""
+    return IdpRedirect(
+        "Okta redirected the sign-in to another identity provider (IdP routing rule)"
+        f" instead of answering (HTTP {status} to {host}).",
+        "route the test user to Okta in Security > Identity Providers > Routing Rules,"
+        " or use a user Okta signs in itself.",
+        status=status,
+    )
+
+
+def altered_answer(what: str, *, status: int | None = None) -> UnexpectedResponse:
+    """An answer missing what Okta always sends with it (``what`` says which answer, what lacks)."""
+    return UnexpectedResponse(
+        what, "a proxy may have altered the answer; run again.", status=status
+    )
+
+
+def authorize_unexpected(status: int, content_type: str | None) -> UnexpectedResponse:
+    """An /authorize answer of no known kind; ``content_type`` None: a redirect without Location."""
+    if content_type is None:
+        what = f"Okta's /authorize answered HTTP {status} without a Location header."
+        return UnexpectedResponse(
+            what, f"check that {DOMAIN} reaches Okta itself, not a proxy.", status=status
+        )
+    what = f"Okta's /authorize answered HTTP {status} ({content_type or 'no content type'})."
+    return UnexpectedResponse(
+        what, "Okta or a proxy had a problem; run again later.", status=status
+    )
+
+
+def state_mismatch(*, with_error: bool) -> StateMismatch:
+    """/authorize sent back another ``state`` than ours, or an error without ours: Okta echoes it
+    on the errors it redirects (RFC 6749, section 4.1.2.1), so such an error may answer another
+    sign-in, or none, and is not taken as Okta's verdict on this one."""
+    if with_error:
+        return StateMismatch(
+            "Okta's /authorize answered an error without the state we sent (Okta echoes it on"
+            " error redirects).",
+            "the answer belongs to another sign-in or was made up (a caching or rewriting"
+            " proxy?); run again.",
+        )
+    return StateMismatch(
+        "The state that Okta's /authorize sent back is not the one we sent.",
+        "the answer belongs to another sign-in (a caching or rewriting proxy?); run again.",
+    )
+
+
+def no_access_token(flow: str) -> UnexpectedResponse:
+    what = f"Okta answered the {flow} flow without an access token."
+    return UnexpectedResponse(what, f"check {SCOPES} and the app's grant types.")
+
+
+# --- /api/v1/authn states we cannot finish --------------------------------------------------------
+
+
+def authn_status_error(
+    status: str, user: str, factor_types: Iterable[str] = ()
+) -> AuthenticationError:
+    """The error for an authn transaction that ended in ``status`` (not SUCCESS; ``factor_types``:
+    what MFA_ENROLL offers): https://developer.okta.com/docs/reference/api/authn/#transaction-state"""
+    if status == "LOCKED_OUT":
+        return LockedOut(
+            f"Okta says user {user} is locked out (LOCKED_OUT).",
+            "unlock the user (Directory > People > the user > Unlock) or wait for the lockout to"
+            f" end; then check {PASSWORD}: wrong passwords lock the account.",
+            code=status,
+        )
+    if status == "PASSWORD_EXPIRED":
+        return PasswordExpired(
+            f"Okta says the password of user {user} has expired (PASSWORD_EXPIRED).",
+            f"change it (sign in once in a browser, or Directory > People > the user > Reset"
+            f" password) and update {PASSWORD}; a password policy without expiry suits test users.",
+            code=status,
+        )
+    if status == "MFA_ENROLL":
+        factors = ", ".join(sorted(set(factor_types)))
+        return MfaEnrollRequired(
+            f"Okta asks user {user} to enrol a second factor first (MFA_ENROLL; offers:"
+            f" {factors or '-'}).",
+            "sign in once in a browser and enrol Google Authenticator (keep its secret in"
+            f" {TOTP_SECRET}), or stop requiring enrolment for the test user's group (Security >"
+            " Authenticators > Enrollment).",
+            code=status,
+        )
+    if status == "MFA_REQUIRED":
+        return MfaRequired(
+            f"Okta still asks user {user} for a second factor after the TOTP code (MFA_REQUIRED).",
+            "the sign-on policy wants another factor as well; allow TOTP alone for the test user.",
+            code=status,
+        )
+    return AuthenticationError(
+        f"Okta's sign-in of user {user} stopped in state {status}, which needs a person.",
+        "sign in once in a browser to finish it (e.g. a password warning or recovery), then run"
+        " again.",
+        code=status,
+    )
+
+
+def mfa_unanswerable(
+    user: str | None, factor_types: Iterable[str], *, has_totp: bool
+) -> MfaRequired:
+    """MFA_REQUIRED we cannot answer: no TOTP factor enrolled, or no TOTP secret for it."""
+    kinds = ", ".join(sorted(set(factor_types))) or "none listed"
+    if not has_totp:
+        return MfaRequired(
+            f"Okta asks user {user} for a second factor, but none is TOTP"
+            f" (MFA_REQUIRED; enrolled: {kinds}).",
+            "enrol the user in Google Authenticator or Okta Verify (TOTP) and put its secret in"
+            f" {TOTP_SECRET}; push, SMS and email cannot be answered headlessly.",
+            code="MFA_REQUIRED",
+        )
+    return MfaRequired(
+        f"Okta asks user {user} for a second factor (MFA_REQUIRED; enrolled: {kinds}).",
+        f"set {TOTP_SECRET} to the user's TOTP factor secret (Google Authenticator or Okta"
+        " Verify), or exempt the test user's group from MFA in the sign-on policy.",
+        code="MFA_REQUIRED",
+    )
+
+
+# --- answers that are not Okta's, and requests that got no answer ---------------------------------
+
+
+def not_json(status: int, content_type: str | None, endpoint: str) -> UnexpectedResponse:
+    """An answer that is not the JSON Okta's ``endpoint`` always sends (a 5xx, a proxy's page)."""
+    shown = content_type or "no content type"
+    if status >= 500:
+        what = f"Okta's {endpoint} failed with HTTP {status} ({shown})."
+        fix = "Okta or a proxy had a problem; run again later (status.okta.com)."
+    else:
+        what = f"Okta's {endpoint} answered HTTP {status} with {shown} instead of JSON."
+        fix = f"a proxy or captive portal answered in Okta's place: check {DOMAIN}, HTTPS_PROXY"
+        fix += " and NO_PROXY."
+    return UnexpectedResponse(what, fix, status=status)
+
+
+_SSL_REASON = re.compile(r"\[SSL: ?([A-Z_]+)\] ?([^'\")(]*)")
+
+
+def transport_error(
+    exc: requests.RequestException, host: str, path: str, timeout: float
+) -> OktaUserError:
+    """The error for a request that got no HTTP answer (TLS, timeout, DNS, refused, reset)."""
+    # str(exc) can hold the full URL (with a sessionToken): only fixed texts and the host go out.
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        match = _SSL_REASON.search(text)
+        reason = f" ({match.group(1)}: {match.group(2).strip()})" if match else ""
+        return TlsError(
+            f"TLS with {host} failed{reason}.",
+            "if a proxy intercepts TLS (or for the emulator with TLS), trust its CA file:"
+            " set REQUESTS_CA_BUNDLE to it (calling the flows from a script:"
+            " HttpOptions.ca_bundle); an expired certificate can mean a wrong clock.",
+        )
+    if isinstance(exc, requests.Timeout):
+        return RequestTimeout(
+            f"No answer from {host} for {path} within {timeout:g} s.",
+            f"check the network, the proxy (HTTPS_PROXY / NO_PROXY) and {DOMAIN}; if Okta or the"
+            f" proxy is only slow, raise {TIMEOUT} (calling the flows from a script:"
+            " HttpOptions.timeout).",
+        )
+    if isinstance(exc, requests.ConnectionError):
+        cause = getattr(exc.args[0], "reason", None) if exc.args else None
+        if isinstance(cause, u3.NameResolutionError) or "Name or service not known" in text:
+            what = f"The host name {host} could not be resolved (DNS)."
+        elif isinstance(cause, u3.NewConnectionError):
+            what = f"Could not connect to {host} (connection refused or unreachable)."
+        else:
+            what = f"The connection to {host} broke during {path}."
+        return ConnectionFailed(
+            what, f"check {DOMAIN}, the network and the proxy (HTTPS_PROXY / NO_PROXY)."
+        )
+    return ConnectionFailed(
+        f"The request to {host} for {path} failed ({type(exc).__name__}).",
+        f"check {DOMAIN}.",
+    )
+
+
+# --- rate limits (429): https://developer.okta.com/docs/reference/rate-limits/ --------------------
+
+_RATE_LIMIT_FIX = (
+    "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
+    f" tokens, or wait longer: raise {RATE_LIMIT_WAIT} (calling the flows from a script:"
+    " HttpOptions.max_rate_limit_wait)."
+)
+
+
+def _rate_limit_said(endpoint: str, code: str, wait: float) -> str:
+    said = f", {code}" if code else ""
+    return f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s"
+
+
+def rate_limited(endpoint: str, code: str, wait: float, *, budget: float) -> RateLimited:
+    """A window that resets later than the ``budget`` (seconds) of rate-limit waits allows."""
+    what = f"{_rate_limit_said(endpoint, code, wait)}, beyond the {budget:g} s we wait."
+    return RateLimited(what, _RATE_LIMIT_FIX, code=code or None, status=429)
+
+
+def rate_limit_restart(endpoint: str, code: str, wait: float) -> RateLimitRestart:
+    """A 429 to a request that carried a one-time or secret credential: start over after it."""
+    what = (
+        f"{_rate_limit_said(endpoint, code, wait)}; the request carried a one-time or secret"
+        " credential, so it is not sent again."
+    )
+    return RateLimitRestart(what, _RATE_LIMIT_FIX, code=code or None, status=429, wait=wait)

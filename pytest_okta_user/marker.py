@@ -1,0 +1,174 @@
+"""What a test asks for: the ``okta`` marker's and the token factory's arguments, and the variant
+they stand for under the settings.
+
+No pytest here: the plugin turns a :class:`~pytest_okta_user.errors.MarkerError` into a collection
+error, and a script calls :func:`build_variant` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from . import options
+from .errors import MarkerError
+from .options import FLOW_TABLE, FLOWS, BadValue
+
+if TYPE_CHECKING:
+    from .settings import Settings
+    from .tokens import Variant
+
+__all__ = [
+    "MARKER_KEYWORDS",
+    "OktaRequest",
+    "build_variant",
+    "expand_marker",
+    "factory_request",
+]
+
+MARKER_KEYWORDS = ("flow", "user", "scopes", "auth_server", "min_ttl")
+
+
+@dataclass(frozen=True)
+class OktaRequest:
+    """What one test asks for on top of the settings; ``None`` keeps the configured value."""
+
+    flow: str | None = None
+    user: str | None = None
+    scopes: tuple[str, ...] | None = None
+    auth_server: str | None = None
+    min_ttl: float | None = None
+
+    def label(self) -> str:
+        """A readable test id part (no secrets: flows, logins, scope and server names only)."""
+        parts = [p for p in (self.flow, self.user) if p]
+        if self.scopes is not None:
+            parts.append("+".join(self.scopes))
+        if self.auth_server:
+            parts.append(f"as-{self.auth_server}")
+        if self.min_ttl is not None:
+            parts.append(f"ttl{self.min_ttl:g}")
+        return "-".join(parts) or "okta"
+
+
+def _marker_one(name: str, value: object) -> object:
+    """One (non-list) marker value, checked and normalised."""
+    if name == "flow":
+        if not isinstance(value, str) or value not in FLOWS:
+            raise MarkerError(f"flow={value!r} is not a flow", f"use one of {', '.join(FLOWS)}")
+        return value
+    if name == "user":
+        if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
+            raise MarkerError(f"user={value!r} is not a login", "use e.g. user='alice@example.com'")
+        return value
+    if name == "auth_server":
+        if not isinstance(value, str):
+            raise MarkerError(
+                f"auth_server={value!r} is not a string", "use 'default', 'org' or an id"
+            )
+        try:
+            return options.parse_auth_server(value)
+        except BadValue as exc:
+            # Worded as a setting's error, the marker argument standing for where it was read.
+            label = options.AUTH_SERVER.label
+            raise MarkerError(
+                f"auth_server={value!r}: {label} (marker argument auth_server): {exc.problem}",
+                exc.fix,
+            ) from None
+    if name == "scopes":
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(s, str) for s in value):
+            text = " ".join(value)
+        else:
+            raise MarkerError(
+                f"scopes={value!r} is not a set of scopes",
+                "use scopes='openid email' or scopes=['openid', 'email']",
+            )
+        try:
+            return options.parse_scopes(text)
+        except BadValue as exc:
+            raise MarkerError(f"scopes={value!r}: {exc.problem}", exc.fix) from None
+    if name == "min_ttl":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e12:
+            raise MarkerError(
+                f"min_ttl={value!r} is not a number of seconds", "use e.g. min_ttl=300"
+            )
+        return float(value)
+    raise AssertionError(name)  # expand_marker() let only known names through
+
+
+def expand_marker(kwargs: Mapping[str, object]) -> list[OktaRequest]:
+    """The requests a marker's keyword arguments stand for: one, or one per combination when a
+    value is a list (``flow=["code", "pkce"]``; for scopes, a list of scope sets)."""
+    choices: dict[str, list[object]] = {}
+    for name, value in kwargs.items():
+        if name not in MARKER_KEYWORDS:
+            raise MarkerError(
+                f"unknown argument {name}={value!r}",
+                f"the okta marker takes {', '.join(MARKER_KEYWORDS)}",
+            )
+        fan_out = isinstance(value, list) and (
+            name != "scopes" or any(isinstance(v, (list, tuple)) for v in value)
+        )
+        if name == "min_ttl" and isinstance(value, list):
+            raise MarkerError("min_ttl takes one value, not a list", "use e.g. min_ttl=300")
+        if fan_out:
+            assert isinstance(value, list)
+            if not value:
+                raise MarkerError(f"{name}=[] is empty", f"give at least one {name}")
+            values = [_marker_one(name, v) for v in value]
+            if len(set(values)) != len(values):
+                raise MarkerError(f"{name}={value!r} lists a value twice", "list each value once")
+            choices[name] = values
+        else:
+            choices[name] = [_marker_one(name, value)]
+    requests = [OktaRequest()]
+    for name, values in choices.items():
+        requests = [_with(r, name, v) for r in requests for v in values]
+    return requests
+
+
+def _with(request: OktaRequest, name: str, value: object) -> OktaRequest:
+    changes: dict[str, Any] = {name: value}
+    return replace(request, **changes)
+
+
+def factory_request(base: OktaRequest, kwargs: Mapping[str, object]) -> OktaRequest:
+    """What ``okta_token_factory(**kwargs)`` asks for: the marker's arguments, one value each,
+    over ``base`` (the test's own marker request)."""
+    asked = expand_marker(kwargs)
+    if len(asked) != 1:
+        raise MarkerError(
+            f"the token factory takes one value per argument, not a list ({dict(kwargs)!r})",
+            "call it once per value, e.g. [okta_token_factory(flow=f) for f in"
+            " ('code', 'pkce')], or put the list on @pytest.mark.okta to run the test"
+            " once per value",
+        )
+    given: dict[str, Any] = {k: v for k, v in vars(asked[0]).items() if v is not None}
+    return replace(base, **given)
+
+
+def build_variant(settings: Settings, request: OktaRequest) -> Variant:
+    """The variant ``request`` asks for under ``settings``; raises ``MissingSettingsError``."""
+    # Imported here: tokens pulls in PyJWT and cryptography, which plain pytest runs never need.
+    from .tokens import Variant
+
+    flow = request.flow or settings[options.FLOW].value
+    settings.require(flow, user=request.user)
+    issuer = settings.issuer_for(request.auth_server)
+    client_id = settings[options.CLIENT_ID].value
+    # require() has checked both.
+    assert issuer is not None
+    assert client_id is not None
+    needs = FLOW_TABLE[flow]
+    return Variant(
+        issuer=issuer,
+        client_id=client_id,
+        user=(request.user or settings[options.USER].value) if needs.signs_in_user else None,
+        flow=flow,
+        scopes=request.scopes if request.scopes is not None else settings[options.SCOPES].value,
+        redirect_uri=settings[options.REDIRECT_URI].value if needs.uses_authorize else None,
+        instance=settings[options.EMULATOR_INSTANCE].value,
+    )

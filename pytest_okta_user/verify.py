@@ -1,0 +1,293 @@
+"""Verifying what Okta issued: the issuer's key set, ID and access tokens, and their hashes.
+
+Pure functions over data the caller hands in (the tokens, the JWKS it fetched, a clock): no
+network here. The recipe in ``flows`` fetches the issuer's JWKS through the client when a token
+names a key the :class:`KeySet` lacks (:meth:`KeySet.wants`), then calls :func:`verify_id_token`
+and :func:`verify_access_token`, which check signature, issuer, audience, expiry, nonce and the
+``at_hash`` / ``c_hash`` claims with PyJWT, on an injected clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jwt
+
+from . import options
+from .errors import TokenVerificationError
+
+__all__ = [
+    "LEEWAY",
+    "KeySet",
+    "check_token_hashes",
+    "half_hash",
+    "signing_kid",
+    "verify_access_token",
+    "verify_id_token",
+]
+
+#: Seconds of clock skew tolerated between this machine (or the injected clock) and Okta.
+LEEWAY = 30.0
+
+_DOMAIN = options.DOMAIN.describe()
+_AUTH_SERVER = options.AUTH_SERVER.describe()
+_CLIENT_ID = options.CLIENT_ID.describe()
+
+
+class KeySet:
+    """An issuer's signing keys (its JWKS), as the caller fetched them.
+
+    Fetched on first use, and once more when a token names an unknown ``kid`` (Okta rotates keys,
+    sometimes in an emergency: https://developer.okta.com/docs/concepts/key-rotation/).
+    :meth:`wants` says when to fetch; :meth:`load` takes what was fetched.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[str, jwt.PyJWK] | None = None
+        self._refetched = False
+
+    def wants(self, kid: str | None) -> bool:
+        """Whether the JWKS must be fetched (again) before a token signed by ``kid`` is verified:
+        nothing loaded yet, or ``kid`` unknown and not yet fetched a second time. ``None`` (a
+        token that is not a JWT) wants nothing: it fails verification without a key."""
+        if kid is None:
+            return False
+        if self._keys is None:
+            return True
+        return kid not in self._keys and not self._refetched
+
+    def load(self, jwks: Mapping[str, Any]) -> None:
+        """Take a fetched JWKS; a second load is the one refetch allowed."""
+        if self._keys is not None:
+            self._refetched = True
+        keys: dict[str, jwt.PyJWK] = {}
+        for jwk in jwks.get("keys") or ():
+            if not isinstance(jwk, Mapping) or "kid" not in jwk:
+                continue
+            try:
+                keys[str(jwk["kid"])] = jwt.PyJWK(dict(jwk))
+            except jwt.PyJWTError:
+                continue  # a key type we cannot use (e.g. an encryption key) is simply not ours
+        self._keys = keys
+
+    def get(self, kid: str) -> jwt.PyJWK | None:
+        return None if self._keys is None else self._keys.get(kid)
+
+
+def signing_kid(token: str) -> str | None:
+    """The ``kid`` a JWT names in its header ("" if none), or None when it is not a JWT."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return None
+    return str(header.get("kid") or "")
+
+
+def _rejected(kind: str, issuer: str, reason: str, fix: str) -> TokenVerificationError:
+    """The error for a token that failed verification (returned: the caller raises it)."""
+    return TokenVerificationError(f"The {kind} from {issuer} failed verification: {reason}.", fix)
+
+
+def _check_times(
+    claims: Mapping[str, Any], *, kind: str, issuer: str, now: float, leeway: float
+) -> None:
+    exp = claims.get("exp")
+    if not isinstance(exp, (int, float)):
+        raise _rejected(
+            kind, issuer, "it has no 'exp' claim", "report this: Okta always sets 'exp'."
+        )
+    if exp < now - leeway:
+        raise _rejected(
+            kind,
+            issuer,
+            f"it expired {now - exp:.0f} s ago",
+            "this machine's clock is off, or the token was held too long; run again"
+            f" (with {options.CLEAR_CACHE.flag} if it came from the cache).",
+        )
+    iat = claims.get("iat")
+    if isinstance(iat, (int, float)) and iat > now + leeway:
+        raise _rejected(
+            kind,
+            issuer,
+            f"it was issued {iat - now:.0f} s in the future",
+            "this machine's clock is behind; synchronise it (NTP).",
+        )
+
+
+def _verify(
+    token: str,
+    *,
+    kind: str,
+    issuer: str,
+    keys: KeySet,
+    audience: str | None,
+    clock: Callable[[], float],
+    leeway: float,
+) -> dict[str, Any]:
+    kid = signing_kid(token)
+    if kid is None:
+        raise _rejected(kind, issuer, "it is not a JWT", f"check that {_DOMAIN} points at Okta.")
+    key = keys.get(kid)
+    if key is None:
+        raise _rejected(
+            kind,
+            issuer,
+            f"its signing key (kid {kid or '-'}) is not in the issuer's JWKS",
+            f"check {_DOMAIN} and {_AUTH_SERVER}: the token must come from the issuer whose keys"
+            " we read.",
+        )
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience=audience,
+            issuer=issuer,
+            # Time is checked against the injected clock below, so tests can move it.
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_aud": audience is not None,
+                "require": ["iss", "exp"],
+            },
+        )
+    except jwt.InvalidIssuerError:
+        got = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        raise _rejected(
+            kind,
+            issuer,
+            f"its issuer is {got!r}, not {issuer!r}",
+            f"set {_DOMAIN} / {_AUTH_SERVER} so the issuer is exactly the one Okta names"
+            " (a custom URL domain changes it).",
+        ) from None
+    except jwt.InvalidAudienceError:
+        raise _rejected(
+            kind,
+            issuer,
+            f"its audience is not client {audience}",
+            f"check {_CLIENT_ID}.",
+        ) from None
+    except jwt.InvalidSignatureError:
+        raise _rejected(
+            kind,
+            issuer,
+            "its signature does not match the issuer's key",
+            f"check that {_DOMAIN} reaches Okta itself, not a proxy answering in its place.",
+        ) from None
+    except jwt.PyJWTError as exc:
+        reason = type(exc).__name__
+        raise _rejected(kind, issuer, reason, f"check {_DOMAIN} and {_AUTH_SERVER}.") from None
+    _check_times(claims, kind=kind, issuer=issuer, now=clock(), leeway=leeway)
+    return claims
+
+
+def verify_id_token(
+    token: str,
+    *,
+    issuer: str,
+    client_id: str,
+    keys: KeySet,
+    clock: Callable[[], float],
+    nonce: str | None = None,
+    access_token: str | None = None,
+    code: str | None = None,
+    leeway: float = LEEWAY,
+) -> dict[str, Any]:
+    """The ID token's claims, after checking signature (JWKS), iss, aud, exp and nonce.
+
+    ``access_token`` / ``code``: what came with the ID token in the same answer; when the token
+    carries ``at_hash`` / ``c_hash`` (OpenID Connect Core 1.0, sections 3.2.2.10 and 3.3.2.11:
+    https://openid.net/specs/openid-connect-core-1_0.html#HybridIDToken), they must be the
+    hashes of these.
+    """
+    claims = _verify(
+        token,
+        kind="ID token",
+        issuer=issuer,
+        keys=keys,
+        audience=client_id,
+        clock=clock,
+        leeway=leeway,
+    )
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise _rejected(
+            "ID token",
+            issuer,
+            "its nonce is not the one we sent",
+            "the answer belongs to another sign-in (a replay or a caching proxy); run again.",
+        )
+    check_token_hashes(claims, issuer=issuer, access_token=access_token, code=code)
+    return claims
+
+
+def half_hash(value: str) -> str:
+    """OIDC ``at_hash`` / ``c_hash`` for RS256: base64url (unpadded) of the left half of the
+    SHA-256 of the value's ASCII octets."""
+    digest = hashlib.sha256(value.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+
+
+def check_token_hashes(
+    id_claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    access_token: str | None = None,
+    code: str | None = None,
+) -> None:
+    """Refuse an ID token whose ``at_hash`` / ``c_hash`` names another access token / code.
+
+    Each hash is checked when the ID token carries it and the value it covers came with it; an ID
+    token without the claim is not refused (Okta sets them only alongside those values).
+    """
+    for claim, value, what in (
+        ("at_hash", access_token, "access token"),
+        ("c_hash", code, "authorization code"),
+    ):
+        expected = id_claims.get(claim)
+        if expected is None or not value:
+            continue
+        if not hmac.compare_digest(str(expected).encode(), half_hash(value).encode()):
+            raise TokenVerificationError(
+                f"The ID token from {issuer} does not belong to the {what} that came with it"
+                f" (its {claim} names another one).",
+                "the answer was altered or mixed with another sign-in's (a proxy or a mix-up);"
+                f" check that {_DOMAIN} reaches Okta itself, then run again.",
+            )
+
+
+def verify_access_token(
+    token: str,
+    *,
+    issuer: str,
+    keys: KeySet,
+    clock: Callable[[], float],
+    org_server: bool,
+    leeway: float = LEEWAY,
+) -> dict[str, Any]:
+    """The access token's claims.
+
+    Custom authorization servers publish the signing key: signature, ``iss`` and ``exp`` are
+    checked (``aud`` is whatever the server issues, so it is recorded, not checked). The org server
+    (``org_server``) signs its access tokens with a key it does not publish (they are meant for
+    Okta only: https://developer.okta.com/docs/guides/validate-access-tokens/main/), so those are
+    decoded without verification; an access token that is not a JWT gives no claims.
+    """
+    if org_server:
+        try:
+            return dict(jwt.decode(token, options={"verify_signature": False}))
+        except jwt.PyJWTError:
+            return {}
+    return _verify(
+        token,
+        kind="access token",
+        issuer=issuer,
+        keys=keys,
+        audience=None,
+        clock=clock,
+        leeway=leeway,
+    )

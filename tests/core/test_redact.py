@@ -1,0 +1,26 @@
+"""The redacting types: secrets keep out of reprs, str() of containers and tracebacks."""
+
+from __future__ import annotations
+
+from pytest_okta_user.redact import Credentials, RedactedStr, SecretDict
+
+
+def test_credentials_repr_is_redacted() -> None:
+    creds = Credentials(password="pw-value-1", client_secret="cs-value-2", totp_secret=None)
+    for text in (repr(creds), str(creds), repr([creds])):
+        assert "pw-value-1" not in text
+        assert "cs-value-2" not in text
+    assert "password=<set>" in repr(creds)
+    assert "totp_secret=<unset>" in repr(creds)
+    assert creds.password == "pw-value-1"
+
+
+def test_secret_types_redact_their_repr() -> None:
+    secret = RedactedStr("hunter2-value")
+    assert "hunter2" not in repr(secret)
+    assert secret == "hunter2-value"
+    assert f"{secret}" == "hunter2-value"
+    assert "hunter2" not in repr({"password": secret})
+    bag = SecretDict(access_token="eyJ-secret", state="s")
+    assert "eyJ-secret" not in repr(bag)
+    assert "access_token" in repr(bag)
