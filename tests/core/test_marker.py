@@ -3,29 +3,11 @@ settings (marker.py; no pytest in the loop)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support.settings_env import ENV, ORG, run
 
 from pytest_okta_user.errors import MarkerError
 from pytest_okta_user.marker import OktaRequest, build_variant, expand_marker, factory_request
-from pytest_okta_user.settings import resolve
-
-ORG = "https://dev-123.okta.com"
-#: A full working configuration, as it would come from the environment.
-ENV = {
-    "OKTA_DOMAIN": "dev-123.okta.com",
-    "OKTA_CLIENT_ID": "0oa_env",
-    "OKTA_CLIENT_SECRET": "client-secret-value",
-    "OKTA_REDIRECT_URI": "http://localhost:8080/callback",
-    "OKTA_USERNAME": "env@example.com",
-    "OKTA_PASSWORD": "pass word ",
-}
-
-
-def run(cli=None, env=None, ini=None, **kwargs):
-    kwargs.setdefault("cwd", Path("/nonexistent-cwd"))
-    return resolve(cli or {}, env or {}, ini or {}, **kwargs)
 
 
 def test_a_flow_list_fans_out_with_readable_labels() -> None:

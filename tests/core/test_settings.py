@@ -10,29 +10,14 @@ import pickle
 from pathlib import Path
 
 import pytest
+from support.settings_env import ENV, ORG, run
 
 from pytest_okta_user import options
 from pytest_okta_user.errors import MissingSettingsError, SettingError
 from pytest_okta_user.marker import OktaRequest, build_variant
 from pytest_okta_user.options import by_name, normalise_domain
 from pytest_okta_user.redact import Secret
-from pytest_okta_user.settings import Settings, Value, can_prompt, resolve
-
-ORG = "https://dev-123.okta.com"
-#: A full working configuration, as it would come from the environment.
-ENV = {
-    "OKTA_DOMAIN": "dev-123.okta.com",
-    "OKTA_CLIENT_ID": "0oa_env",
-    "OKTA_CLIENT_SECRET": "client-secret-value",
-    "OKTA_REDIRECT_URI": "http://localhost:8080/callback",
-    "OKTA_USERNAME": "env@example.com",
-    "OKTA_PASSWORD": "pass word ",
-}
-
-
-def run(cli=None, env=None, ini=None, **kwargs):
-    kwargs.setdefault("cwd", Path("/nonexistent-cwd"))
-    return resolve(cli or {}, env or {}, ini or {}, **kwargs)
+from pytest_okta_user.settings import Settings, Value, can_prompt
 
 
 def value_of(settings: Settings, setting: str) -> Value[object]:
