@@ -24,8 +24,9 @@ from typing import Any
 import pyotp
 import requests
 
-from . import diagnosis, options
+from . import diagnosis
 from .client import CLIENT_AUTH_METHODS, ClientAuth, HttpOptions, OktaClient
+from .diagnosis import CLIENT_SECRET, FLOW, PASSWORD, REDIRECT_URI, SCOPES, TOTP_SECRET, USER
 from .errors import ConfigurationError, InvalidPasscode, RateLimitRestart
 from .options import FLOW_TABLE, FLOWS
 from .redact import Credentials, RedactedStr, SecretDict
@@ -37,15 +38,6 @@ __all__ = ["exchange", "pkce_pair", "refresh"]
 _SECRET_METHODS = tuple(m for m in CLIENT_AUTH_METHODS if m != "none")
 _TOTP_FACTOR = "token:software:totp"
 _TOTP_STEP = 30
-
-# Our settings by all their names, for the fixes of the checks below.
-_FLOW = options.FLOW.describe()
-_USER = options.USER.describe()
-_PASSWORD = options.PASSWORD.describe()
-_CLIENT_SECRET = options.CLIENT_SECRET.describe()
-_REDIRECT_URI = options.REDIRECT_URI.describe()
-_SCOPES = options.SCOPES.describe()
-_TOTP_SECRET = options.TOTP_SECRET.describe()
 
 
 def pkce_pair() -> tuple[RedactedStr, str]:
@@ -63,8 +55,8 @@ def totp_code(totp_secret: str, now: float) -> RedactedStr:
     except (ValueError, TypeError):
         pass
     raise ConfigurationError(
-        f"{_TOTP_SECRET} is not a base32 TOTP secret.",
-        f"set {_TOTP_SECRET} to the secret shown (as text, often under the QR code) when the"
+        f"{TOTP_SECRET} is not a base32 TOTP secret.",
+        f"set {TOTP_SECRET} to the secret shown (as text, often under the QR code) when the"
         " user's Google Authenticator / Okta Verify factor was enrolled.",
     )
 
@@ -154,7 +146,7 @@ def refresh(
     if not tokens.refresh_token:
         raise ConfigurationError(
             f"No refresh token to refresh the tokens of the {variant.describe()}.",
-            f"add offline_access to {_SCOPES} and tick 'Refresh Token' under Applications > your"
+            f"add offline_access to {SCOPES} and tick 'Refresh Token' under Applications > your"
             " app > General > Grant type.",
         )
     auth = _client_auth(variant, credentials, client_auth)
@@ -200,7 +192,7 @@ def _check(
     spec = FLOW_TABLE.get(flow)
     if spec is None:
         raise ConfigurationError(
-            f"Unknown flow {flow!r}.", f"set {_FLOW} to one of {', '.join(FLOWS)}."
+            f"Unknown flow {flow!r}.", f"set {FLOW} to one of {', '.join(FLOWS)}."
         )
     # ClientAuth refuses unknown methods too, but with a ValueError and accepting "none": here a
     # caller's choice gets a ConfigurationError before any request, and "none" is ours to pick.
@@ -212,26 +204,27 @@ def _check(
     if spec.needs_client_secret and not credentials.client_secret:
         raise ConfigurationError(
             f"The {flow} flow needs the client secret of a confidential app.",
-            f"set {_CLIENT_SECRET} (Applications > your app > General > Client Credentials)"
-            + (f", or use the pkce {_FLOW} for a public app." if spec.uses_authorize else "."),
+            f"set {CLIENT_SECRET} (Applications > your app > General > Client Credentials)"
+            + (f", or use the pkce {FLOW} for a public app." if spec.uses_authorize else "."),
         )
     if not spec.signs_in_user:
         return
     if not variant.user:
         raise ConfigurationError(
-            f"No user to sign in for the {flow} flow.", f"set {_USER} to the user's Okta login."
+            f"No user to sign in for the {flow} flow.",
+            f"set {USER} to the user's Okta login.",
         )
     if not credentials.password:
         raise ConfigurationError(
             f"No password for user {variant.user}.",
-            f"set {_PASSWORD} in the environment (never on the command line).",
+            f"set {PASSWORD} in the environment (never on the command line).",
         )
     if not spec.uses_authorize:
         return
     if not variant.redirect_uri:
         raise ConfigurationError(
             f"The {flow} flow needs a redirect URI.",
-            f"set {_REDIRECT_URI} to one of the app's Sign-in redirect URIs"
+            f"set {REDIRECT_URI} to one of the app's Sign-in redirect URIs"
             " (Applications > your app > General).",
         )
     if response_mode is not None and response_mode not in spec.response_modes:

@@ -322,7 +322,7 @@ def resolve(
     """
     sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd())
     # Read first: it decides where the org's settings come from.
-    emulator_on = _read(options.EMULATOR, sources)
+    emulator_on = _value(options.EMULATOR, sources.raw(options.EMULATOR))
     emulated: _Sources | None = None
     if emulator_on.value and emulator is not None:
         emulated = _Sources({}, dict(emulator()), {}, None, sources.cwd)
@@ -337,17 +337,15 @@ def resolve(
             raw = raw if raw is None else dataclasses.replace(raw, source=FROM_EMULATOR)
         if raw is None and (emulated is None or not option.emulated):
             raw = sources.raw(option)
-        values[option.name] = (
-            _unset(option) if raw is None else Value(_parse(option, raw), raw.source)
-        )
+        values[option.name] = _value(option, raw)
 
     _agree_on_the_auth_server(values)
     values[options.CACHE_DIR.name] = _cache_folder(values, default_cache_dir)
     return Settings(values)
 
 
-def _read(option: Option[T], sources: _Sources) -> Value[T]:
-    raw = sources.raw(option)
+def _value(option: Option[T], raw: _Raw | None) -> Value[T]:
+    """The row's value as read (``raw``), or its default when no source set it."""
     return _unset(option) if raw is None else Value(_parse(option, raw), raw.source)
 
 

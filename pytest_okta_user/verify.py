@@ -18,6 +18,7 @@ from typing import Any
 import jwt
 
 from . import options
+from .diagnosis import AUTH_SERVER, CLIENT_ID, DOMAIN
 from .errors import TokenVerificationError
 
 __all__ = [
@@ -32,10 +33,6 @@ __all__ = [
 
 #: Seconds of clock skew tolerated between this machine (or the injected clock) and Okta.
 LEEWAY = 30.0
-
-_DOMAIN = options.DOMAIN.describe()
-_AUTH_SERVER = options.AUTH_SERVER.describe()
-_CLIENT_ID = options.CLIENT_ID.describe()
 
 
 class KeySet:
@@ -130,14 +127,14 @@ def _verify(
 ) -> dict[str, Any]:
     kid = signing_kid(token)
     if kid is None:
-        raise _rejected(kind, issuer, "it is not a JWT", f"check that {_DOMAIN} points at Okta.")
+        raise _rejected(kind, issuer, "it is not a JWT", f"check that {DOMAIN} points at Okta.")
     key = keys.get(kid)
     if key is None:
         raise _rejected(
             kind,
             issuer,
             f"its signing key (kid {kid or '-'}) is not in the issuer's JWKS",
-            f"check {_DOMAIN} and {_AUTH_SERVER}: the token must come from the issuer whose keys"
+            f"check {DOMAIN} and {AUTH_SERVER}: the token must come from the issuer whose keys"
             " we read.",
         )
     try:
@@ -162,7 +159,7 @@ def _verify(
             kind,
             issuer,
             f"its issuer is {got!r}, not {issuer!r}",
-            f"set {_DOMAIN} / {_AUTH_SERVER} so the issuer is exactly the one Okta names"
+            f"set {DOMAIN} / {AUTH_SERVER} so the issuer is exactly the one Okta names"
             " (a custom URL domain changes it).",
         ) from None
     except jwt.InvalidAudienceError:
@@ -170,18 +167,18 @@ def _verify(
             kind,
             issuer,
             f"its audience is not client {audience}",
-            f"check {_CLIENT_ID}.",
+            f"check {CLIENT_ID}.",
         ) from None
     except jwt.InvalidSignatureError:
         raise _rejected(
             kind,
             issuer,
             "its signature does not match the issuer's key",
-            f"check that {_DOMAIN} reaches Okta itself, not a proxy answering in its place.",
+            f"check that {DOMAIN} reaches Okta itself, not a proxy answering in its place.",
         ) from None
     except jwt.PyJWTError as exc:
         reason = type(exc).__name__
-        raise _rejected(kind, issuer, reason, f"check {_DOMAIN} and {_AUTH_SERVER}.") from None
+        raise _rejected(kind, issuer, reason, f"check {DOMAIN} and {AUTH_SERVER}.") from None
     _check_times(claims, kind=kind, issuer=issuer, now=clock(), leeway=leeway)
     return claims
 
@@ -256,7 +253,7 @@ def check_token_hashes(
                 f"The ID token from {issuer} does not belong to the {what} that came with it"
                 f" (its {claim} names another one).",
                 "the answer was altered or mixed with another sign-in's (a proxy or a mix-up);"
-                f" check that {_DOMAIN} reaches Okta itself, then run again.",
+                f" check that {DOMAIN} reaches Okta itself, then run again.",
             )
 
 
