@@ -47,7 +47,7 @@ from .fixtures import (  # noqa: F401  (fixtures register by being names in the 
 )
 from .marker import OktaRequest, expand_marker
 from .options import FLOW_TABLE, OPTIONS
-from .redact import Secret
+from .redact import RedactedStr, Secret, fingerprint
 from .settings import Settings, can_prompt, check_writable_folder, resolve
 
 if TYPE_CHECKING:
@@ -469,18 +469,20 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
 
     pytest's own explanation of two strings is a diff of their text, which would print the token.
     """
+    # Not imported for this: without a token handed out, no TokenSet can be compared.
     tokens = sys.modules.get("pytest_okta_user.tokens")
-    if tokens is None:  # no token was handed out in this process, so none can be compared
-        return None
-    if isinstance(left, tokens.TokenSet) and isinstance(right, tokens.TokenSet):
-        return _explain_token_sets(tokens, op, left, right)
-    secret_type = tokens.RedactedStr
-    if not isinstance(left, secret_type) and not isinstance(right, secret_type):
+    if (
+        tokens is not None
+        and isinstance(left, tokens.TokenSet)
+        and isinstance(right, tokens.TokenSet)
+    ):
+        return _explain_token_sets(op, left, right)
+    if not isinstance(left, RedactedStr) and not isinstance(right, RedactedStr):
         return None
 
     def shown(value: object) -> str:
         if isinstance(value, str):
-            return f"<redacted {tokens.fingerprint(value)}>"
+            return f"<redacted {fingerprint(value)}>"
         return type(value).__name__
 
     return [f"{shown(left)} {op} {shown(right)}", _FINGERPRINT_NOTE]
@@ -494,7 +496,7 @@ _FINGERPRINT_NOTE = (
 _TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
 
 
-def _explain_token_sets(tokens: Any, op: str, left: Any, right: Any) -> list[str]:
+def _explain_token_sets(op: str, left: Any, right: Any) -> list[str]:
     """Two token sets: their reprs (fingerprints) and the fields that differ, tokens by
     fingerprint (pytest's own dataclass explanation would print the fields' values)."""
     import dataclasses
@@ -510,7 +512,7 @@ def _explain_token_sets(tokens: Any, op: str, left: Any, right: Any) -> list[str
     for name in differ:
         a, b = getattr(left, name), getattr(right, name)
         if name in _TOKEN_FIELDS:
-            shown = f"<{tokens.fingerprint(a)}> != <{tokens.fingerprint(b)}>"
+            shown = f"<{fingerprint(a)}> != <{fingerprint(b)}>"
         elif name in ("access_claims", "id_claims", "user"):
             keys = sorted(set(a) ^ set(b)) or sorted(k for k in a if a.get(k) != b.get(k))
             shown = f"differ in {', '.join(map(str, keys))}"

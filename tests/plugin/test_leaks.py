@@ -390,8 +390,11 @@ def test_no_secret_in_emulator_mode_under_xdist(runs: Runs) -> None:
 def test_the_test_taking_the_token_strings_failed_as_written(runs: Runs) -> None:
     assert runs.user_frame.outcomes() == dict.fromkeys(USER_FRAME_FAILURES, "failed")
     out = runs.user_frame.stdout
-    # Each failed on its assert, explained by fingerprints (the plugin's assertrepr hook).
+    # Each failed on its assert, explained by fingerprints (the plugin's assertrepr hook), for
+    # token strings as for token sets, and the hook itself did not fail.
     assert "<redacted " in out
+    assert "AttributeError" not in out
+    assert out.count("(pytest-okta-user shows tokens by fingerprint") >= len(USER_FRAME_FAILURES)
     assert "TokenSet fields differ: access_token" in out
 
 
