@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .config import ConfigError
-from .server import OktaEmulator
+from .server import READ_TIMEOUT, OktaEmulator
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,6 +38,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a generated CA")
     parser.add_argument("--public-url", help="org URL to announce instead of the Host header")
     parser.add_argument("--key-file", help="keep signing keys in this file across runs")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Host name to answer besides loopback ones (repeatable; .example.test: a domain)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=seconds,
+        default=READ_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection silent this long mid-request or idle (default {READ_TIMEOUT:g})",
+    )
     parser.add_argument(
         "--no-rate-limits",
         action="store_true",
@@ -43,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             public_url=args.public_url,
             key_file=args.key_file,
             rate_limits=False if args.no_rate_limits else None,
+            allowed_hosts=args.allowed_host,
+            read_timeout=args.read_timeout,
         )
         emulator.start()
     except ConfigError as err:
@@ -62,6 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, value in emulator.env().items():
             print(f"{name}={value}")
         sys.stdout.flush()
+        if emulator.network_urls:
+            print(
+                f"warning: listening on {args.host}, beyond this machine: anyone who can reach"
+                " it can sign in as its users (whose passwords are in its config or the README)"
+                " and get real-looking Okta tokens signed by it. Listen on 127.0.0.1 unless"
+                " other machines must reach it; they use "
+                + " or ".join(emulator.network_urls)
+                + ".",
+                file=sys.stderr,
+                flush=True,
+            )
         where = f"; CA file: {emulator.ca_file}" if emulator.ca_file else ""
         print(
             f"Okta emulator serving {emulator.url} (issuer {emulator.issuer}){where}. "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import sys
 import time
 import traceback
@@ -22,19 +21,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import authn, authorize, discovery, oauth
+from . import authn, authorize, cors, discovery, oauth
 from .errors import ApiError, BearerError, EmulatorError, OAuthError, PageError
 from .faults import ENDPOINTS, Faults, RequestLog, RequestRecord
+from .hosts import HOST_HEADER, HostPolicy, refusal
 from .inputs import OAuthCall, Params
 from .model import Org
 from .ratelimits import MinuteBuckets
 from .records import ORG_SERVER_ID, AuthServer
 
-HOST_HEADER = re.compile(r"(?:[A-Za-z0-9\-.]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 MAX_BODY = 1 << 20
 
 # -- routing --------------------------------------------------------------------------------------
@@ -226,12 +225,24 @@ Handler = Callable[[Context], Response]
 
 
 class EmulatorApp:
-    """WSGI callable. `public_url` fixes the org URL; otherwise it follows the Host header."""
+    """WSGI callable. `public_url` fixes the org URL; otherwise it follows the Host header.
 
-    def __init__(self, org: Org, *, public_url: str | None = None, secure: bool = False) -> None:
+    hosts: which Host headers are answered (`hosts.HostPolicy`); by default loopback names and
+    `public_url`'s host.
+    """
+
+    def __init__(
+        self,
+        org: Org,
+        *,
+        public_url: str | None = None,
+        secure: bool = False,
+        hosts: HostPolicy | None = None,
+    ) -> None:
         self.org = org
         self.public_url = public_url.rstrip("/") if public_url else None
         self.secure = secure
+        self.hosts = hosts or HostPolicy([urlsplit(self.public_url or "").hostname or ""])
         self.faults = Faults(org.clock.now)
         self.log = RequestLog()
         self.internal_errors: list[str] = []
@@ -263,7 +274,15 @@ class EmulatorApp:
         request.max_content_length = MAX_BODY
         request.max_form_memory_size = MAX_BODY
         endpoint, arguments = route(request.path)
-        response = self.respond(request, endpoint, arguments)
+        if not self.host_allowed(request):
+            host = str(request.environ.get("HTTP_HOST", ""))
+            response = Response(refusal(host), status=400, content_type="text/plain; charset=utf-8")
+        elif not read_body(request):
+            # RFC 9110 section 15.5.9: the request did not arrive within the read timeout (or the
+            # client went away mid-body); nginx's client_body_timeout answers the same.
+            response = Response(b"", status=408)
+        else:
+            response = self.respond(request, endpoint, arguments)
         self.log.add(
             RequestRecord(
                 request.method, request.path, endpoint, response.status_code, self.org.clock.now()
@@ -281,6 +300,13 @@ class EmulatorApp:
         self.faults.clear()
 
     def respond(self, request: Request, endpoint: str, arguments: dict[str, Any]) -> Response:
+        response = self.answer(request, endpoint, arguments)
+        response.headers.update(self.cors_headers(request, endpoint))
+        return response
+
+    def answer(self, request: Request, endpoint: str, arguments: dict[str, Any]) -> Response:
+        if is_preflight(request, endpoint):
+            return self.preflight(request, endpoint)
         fault = self.faults.take(endpoint)
         if fault is not None:
             if fault.delay > 0:
@@ -319,6 +345,52 @@ class EmulatorApp:
             response.headers.update(self.minute_buckets.headers(endpoint))
         return response
 
+    # -- CORS (rules in cors.py) -------------------------------------------------------------------
+
+    def cors_allows(self, request: Request, endpoint: str) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return False
+        with self.org.lock:
+            return cors.allows(self.org, endpoint, origin)
+
+    def cors_headers(self, request: Request, endpoint: str) -> dict[str, str]:
+        """The CORS headers of an answer: the caller's own origin when it is allowed, never `*`
+        (Okta's answers carry credentials: okta/okta-oidc-js#337), `Vary: Origin` always, and no
+        `Access-Control-Expose-Headers` (Okta exposes none: okta/okta-auth-js#932)."""
+        if endpoint not in cors.CORS_ENDPOINTS:
+            return {}
+        headers = {"Vary": "Origin"}
+        if self.cors_allows(request, endpoint):
+            headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+            headers["Access-Control-Allow-Credentials"] = "true"
+        return headers
+
+    def preflight(self, request: Request, endpoint: str) -> Response:
+        """A CORS preflight (Fetch standard, section 3.2.2): 200 with no body. An origin the org
+        does not trust gets no Access-Control-* header at all, which is how Okta refuses one
+        (browsers then report "No 'Access-Control-Allow-Origin' header is present")."""
+        headers: dict[str, str] = {}
+        if self.cors_allows(request, endpoint):
+            methods = sorted({*METHODS[endpoint], "OPTIONS"})
+            headers["Access-Control-Allow-Methods"] = ", ".join(methods)
+            asked = request.headers.get("Access-Control-Request-Headers")
+            if asked:
+                headers["Access-Control-Allow-Headers"] = asked
+        return Response(b"", status=200, headers=headers)
+
+    def host_allowed(self, request: Request) -> bool:
+        """Whether the Host header names a host this emulator serves (see `hosts.py`).
+
+        A malformed Host gets the 400 that RFC 9112 section 3.2 requires; a request without one
+        (HTTP/1.0) is answered under the listening address.
+        """
+        host = request.environ.get("HTTP_HOST")
+        if host is None:
+            return True
+        well_formed = isinstance(host, str) and bool(HOST_HEADER.fullmatch(host))
+        return well_formed and self.hosts.allows(host)
+
     def base_url(self, request: Request) -> str:
         if self.public_url:
             return self.public_url
@@ -335,6 +407,9 @@ class EmulatorApp:
 
     @staticmethod
     def json_body(ctx: Context) -> dict[str, Any]:
+        # The Authentication API consumes application/json only: a JSON text sent as text/plain,
+        # or a form, is refused before it is parsed (the issue's recorded Okta answers).
+        require_content_type(ctx.request, "application/json")
         raw = ctx.request.get_data(cache=True)
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
@@ -356,8 +431,13 @@ class EmulatorApp:
 
     @staticmethod
     def form(ctx: Context) -> Params:
-        """The form alone, parsed when a rule first reads it."""
+        """The form alone, parsed when a rule first reads it.
+
+        /token, /introspect and /revoke consume application/x-www-form-urlencoded (RFC 6749
+        section 4.1.3, RFC 7662 section 2.1, RFC 7009 section 2.1); Okta refuses a JSON body with
+        400 E0000021 before any OAuth check."""
         request = ctx.request
+        require_content_type(request, "application/x-www-form-urlencoded")
         return Params(lambda: {k: list(v) for k, v in request.form.lists()})
 
     @staticmethod
@@ -458,6 +538,44 @@ class EmulatorApp:
 
     def unknown(self, ctx: Context) -> Response:
         raise ApiError("E0000007", f"Resource not found: {ctx.request.path}")
+
+
+def is_preflight(request: Request, endpoint: str) -> bool:
+    """An OPTIONS request with `Origin` and `Access-Control-Request-Method` to a CORS endpoint."""
+    return (
+        request.method == "OPTIONS"
+        and endpoint in cors.CORS_ENDPOINTS
+        and "Origin" in request.headers
+        and "Access-Control-Request-Method" in request.headers
+    )
+
+
+def require_content_type(request: Request, *accepted: str) -> None:
+    """Okta's media-type check, made before the body is read: a body in another type (or in none)
+    is refused with 400 E0000021 (Okta's catalogue: "HTTP media type not supported exception")."""
+    mimetype = request.mimetype
+    if mimetype in accepted:
+        return
+    if mimetype or request.content_length or request.headers.get("Transfer-Encoding"):
+        raise ApiError("E0000021")
+
+
+def read_body(request: Request) -> bool:
+    """Read (and parse a form of) the whole body now, before any lock: a client that stalls
+    mid-body then holds up only its own connection's thread. False if the body never came.
+
+    A body werkzeug refuses (too large, malformed) is left for the handler to meet when its rules
+    read it, so the order of Okta's checks stays (see `inputs.Params`).
+    """
+    try:
+        request.get_data(cache=True)
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            request.form  # noqa: B018 - parsed now, from the bytes just read
+    except ClientDisconnected:
+        return False
+    except HTTPException:
+        pass
+    return True
 
 
 def require_method(request: Request, methods: Sequence[str]) -> None:

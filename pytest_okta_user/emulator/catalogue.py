@@ -189,6 +189,11 @@ OAUTH_ERRORS: dict[str, OAuthErrorEntry] = {
         "invalid_scope",
         "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
     ),
+    "not_trusted_origin_browser_request": OAuthErrorEntry(
+        400,
+        "invalid_request",
+        "Browser requests to the token endpoint must be made from one of the registered Trusted Origins.",
+    ),
     "openid_not_allowed_client_creds": OAuthErrorEntry(
         400, "invalid_scope", "Cannot request 'openid' scopes using client credentials."
     ),
@@ -281,6 +286,10 @@ API_ERRORS: dict[str, ApiErrorEntry] = {
     "E0000007": ApiErrorEntry(404, "Not found: {0}"),
     "E0000011": ApiErrorEntry(401, "Invalid token provided"),
     "E0000014": ApiErrorEntry(403, "Update of credentials failed"),
+    "E0000021": ApiErrorEntry(
+        400,
+        "Bad request.  Accept and/or Content-Type headers likely do not match supported values.",
+    ),
     "E0000022": ApiErrorEntry(405, "The endpoint does not support the provided HTTP method"),
     "E0000047": ApiErrorEntry(429, "API call exceeded rate limit due to too many requests."),
     "E0000068": ApiErrorEntry(403, "Invalid Passcode/Answer"),

@@ -3,18 +3,20 @@
 Sources: https://developer.okta.com/docs/reference/api/oidc/#client-authentication-methods (the
 methods, and the assertion's claims: `iss` = `sub` = client_id, `aud` = the endpoint called, `exp`
 at most an hour ahead, single-use `jti`), RFC 6749 section 2.3.1 (no credentials in the query),
-RFC 7523 section 3 (JWT client assertions) and RFC 7617 section 2 (the Basic scheme).
+RFC 7523 section 3 (JWT client assertions), RFC 7617 section 2 (the Basic scheme) and RFC 6749
+Appendix B (the form-encoding of the Basic scheme's id and secret).
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import unquote_plus
 
 import jwt
 
-from .errors import OAuthError
+from .errors import ApiShapedOAuthError, OAuthError
 from .inputs import OAuthCall, Params
 from .model import Org
 from .records import App
@@ -40,31 +42,50 @@ def client_form(call: OAuthCall) -> Params:
     return form
 
 
+class BasicCredentials(NamedTuple):
+    """The Basic header's id and secret, as sent and form-decoded."""
+
+    client_id: str
+    secret: str
+    decoded_client_id: str
+    decoded_secret: str
+
+
+def basic_credentials(authorization: str) -> BasicCredentials:
+    """The client id and secret of an `Authorization: Basic` header.
+
+    RFC 6749 section 2.3.1 has the client form-urlencode (Appendix B) its id and secret before
+    base64 (RFC 7617 section 2); openid-client does so (a `-` travels as `%2D`). Other clients
+    send them literally, and Okta accepts those too, so both readings are kept: the literal one
+    first, the decoded one when the literal one names no client or does not match.
+    """
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        raise OAuthError("invalid_basic_auth_creds")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise OAuthError("invalid_basic_auth_creds") from None
+    user_part, sep, secret_part = decoded.partition(":")
+    if not sep or not user_part:
+        raise OAuthError("invalid_basic_auth_creds")
+    return BasicCredentials(
+        user_part, secret_part, unquote_plus(user_part), unquote_plus(secret_part)
+    )
+
+
 def authenticate_client(org: Org, call: OAuthCall, form: Params) -> App:
     """The app the request authenticates as, by the one method its credentials use."""
-    basic: tuple[str, str] | None = None
-    if call.authorization is not None:
-        scheme, _, value = call.authorization.partition(" ")
-        if scheme.lower() != "basic":
-            raise OAuthError("invalid_basic_auth_creds")
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            raise OAuthError("invalid_basic_auth_creds") from None
-        user_part, sep, secret_part = decoded.partition(":")
-        if not sep or not user_part:
-            raise OAuthError("invalid_basic_auth_creds")
-        # base64(client_id:client_secret) taken literally: Okta does not URL-decode the parts
-        # (https://developer.okta.com/docs/reference/api/oidc/#client-authentication-methods),
-        # although RFC 6749 section 2.3.1 asks for form-encoding first.
-        basic = (user_part, secret_part)
+    basic = basic_credentials(call.authorization) if call.authorization is not None else None
     body_secret = form.get("client_secret")
     assertion = form.get("client_assertion")
     if sum(x is not None for x in (basic, body_secret, assertion)) > 1:
         raise OAuthError("multiple_client_credentials")
     form_client = form.get("client_id")
     if basic is not None:
-        client_id, method = basic[0], "basic"
+        client_id, method = basic.client_id, "basic"
+        if org.app(client_id) is None and org.app(basic.decoded_client_id) is not None:
+            client_id = basic.decoded_client_id
     elif assertion is not None:
         if form.get("client_assertion_type") != JWT_BEARER:
             raise OAuthError("client_assertion_type_invalid")
@@ -87,7 +108,10 @@ def authenticate_client(org: Org, call: OAuthCall, form: Params) -> App:
         raise OAuthError("invalid_client")
     app = org.app(client_id)
     if app is None:
-        raise OAuthError("invalid_client")
+        if method == "assertion":
+            raise OAuthError("invalid_client")
+        # Okta names an unknown client in its /api/v1 shape, not OAuth's (okta/okta-idx-java#500).
+        raise ApiShapedOAuthError("invalid_client_id")
     if app.auth_method == "none":
         if method != "none":
             raise OAuthError("invalid_client")
@@ -95,8 +119,11 @@ def authenticate_client(org: Org, call: OAuthCall, form: Params) -> App:
     if app.auth_method in ("client_secret_basic", "client_secret_post"):
         if method not in ("basic", "post"):
             raise OAuthError("invalid_client")
-        given = basic[1] if basic is not None else (body_secret or "")
-        if not secrets.compare_digest(given.encode(), (app.client_secret or "").encode()):
+        expected = (app.client_secret or "").encode()
+        given = [basic.secret, basic.decoded_secret] if basic is not None else [body_secret or ""]
+        # Every candidate is compared, so the time taken does not tell which form matched.
+        matches = [secrets.compare_digest(g.encode(), expected) for g in given]
+        if not any(matches):
             raise OAuthError("invalid_client_secret")
         return app
     if method != "assertion" or assertion is None:

@@ -2,8 +2,9 @@
 
 Each names its catalogue entry (`catalogue.py`, Okta's own texts) and carries plain values; `app.py`
 renders them: `ApiError` as an /api/v1 E0000xxx body, `OAuthError` as `{"error",
-"error_description"}` (or redirected by /authorize), `PageError` as Okta's HTML error page and
-`BearerError` as an empty answer with a `WWW-Authenticate: Bearer` header (RFC 6750 section 3).
+"error_description"}` (or redirected by /authorize), `ApiShapedOAuthError` as an OAuth entry in
+the /api/v1 shape, `PageError` as Okta's HTML error page and `BearerError` as an empty answer
+with a `WWW-Authenticate: Bearer` header (RFC 6750 section 3).
 """
 
 from __future__ import annotations
@@ -76,6 +77,25 @@ class OAuthError(EmulatorError):
 
     def body(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
+
+
+class ApiShapedOAuthError(OAuthError):
+    """An OAuth catalogue entry that Okta answers in its /api/v1 shape, not as `{"error"}`.
+
+    Okta answers an unknown `client_id` at /token this way: `{"errorCode": "invalid_client",
+    "errorSummary": "Invalid value for 'client_id' parameter.", "errorLink": "invalid_client",
+    "errorId": "oae...", "errorCauses": []}` (recorded in okta/okta-idx-java#500, the same body
+    that Okta mocks in public provider test suites carry).
+    """
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "errorCode": self.error,
+            "errorSummary": self.description,
+            "errorLink": self.error,
+            "errorId": "oae" + opaque_token(16)[:22],
+            "errorCauses": [],
+        }
 
 
 class PageError(EmulatorError):

@@ -102,9 +102,21 @@ class Faults:
             self._faults.append(fault)
         return fault
 
-    def rate_limited(self, endpoint: str, times: int = 1) -> Fault:
-        """Okta's 429 E0000047 with X-Rate-Limit-* headers."""
-        return self.add(endpoint, status=429, times=times)
+    def rate_limited(self, endpoint: str, times: int = 1, *, reset_header: bool = True) -> Fault:
+        """Okta's 429 E0000047 with X-Rate-Limit-* headers.
+
+        `reset_header=False` leaves X-Rate-Limit-Reset out, as a proxy that drops headers or
+        answers 429 itself does: the client then cannot know when the window resets.
+        """
+        if reset_header:
+            return self.add(endpoint, status=429, times=times)
+        return self.add(
+            endpoint,
+            status=429,
+            body=ApiError("E0000047").body(),
+            headers={"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0"},
+            times=times,
+        )
 
     def proxy_error(self, endpoint: str, status: int = 502, times: int = 1) -> Fault:
         """An HTML error page from a proxy in front of Okta (not Okta-shaped at all)."""

@@ -21,10 +21,12 @@ from .keys import Clock, KeyStore
 from .minting import TokenMinting
 from .ratelimits import RateLimiter
 from .records import (
+    CORS,
     DEMO,
     KNOWN_GRANTS,
     OIDC_SCOPES,
     ORG_SERVER_ID,
+    REDIRECT,
     AccessRecord,
     App,
     AppType,
@@ -34,7 +36,9 @@ from .records import (
     Session,
     SessionToken,
     Transaction,
+    TrustedOrigin,
     User,
+    origin_of,
 )
 
 
@@ -63,6 +67,7 @@ class Org(TokenMinting):
         self.users: dict[str, User] = {}
         self.apps: dict[str, App] = {}
         self.servers: dict[str, AuthServer] = {}
+        self.trusted_origins: dict[str, TrustedOrigin] = {}
         self.limiter = RateLimiter(clock)
         self._clear_runtime()
         self.add_auth_server(
@@ -89,6 +94,7 @@ class Org(TokenMinting):
         with self.lock:
             self.users.clear()
             self.apps.clear()
+            self.trusted_origins.clear()
             org_server = self.servers[ORG_SERVER_ID]
             self.servers.clear()
             self.servers[ORG_SERVER_ID] = org_server
@@ -280,6 +286,28 @@ class Org(TokenMinting):
             self.servers[server_id] = server
         return server
 
+    def add_trusted_origin(
+        self, origin: str, *, scopes: Iterable[str] = (CORS, REDIRECT), name: str = ""
+    ) -> TrustedOrigin:
+        """Add (or replace) a Trusted Origin.
+
+        origin: `scheme://host[:port]`, exactly as a browser sends it in `Origin` (no path, no
+            trailing slash: Okta matches origins exactly).
+        scopes: CORS (browser JavaScript may call Okta's APIs from it) and/or REDIRECT.
+        """
+        wanted = {str(scope).upper() for scope in scopes}
+        if not wanted or not wanted <= {CORS, REDIRECT}:
+            raise ValueError(f"scopes must be CORS and/or REDIRECT: {sorted(wanted)}")
+        canonical = origin_of(origin)
+        if canonical is None or canonical != origin.lower():
+            raise ValueError(
+                f"origin must be scheme://host[:port] with no path, as browsers send it: {origin!r}"
+            )
+        trusted = TrustedOrigin(canonical, frozenset(wanted), name or canonical)
+        with self.lock:
+            self.trusted_origins[canonical] = trusted
+        return trusted
+
     def seed_demo(self) -> None:
         """The demo org that the README uses (names in `DEMO`)."""
         self.add_auth_server(
@@ -305,6 +333,9 @@ class Org(TokenMinting):
             grant_types=["authorization_code", "implicit", "refresh_token"],
             name="Demo SPA",
         )
+        # The Admin Console adds an SPA's redirect-URI origin as a CORS Trusted Origin when it
+        # creates the app (Okta's answer in okta/samples-js-react#57).
+        self.add_trusted_origin(str(origin_of(DEMO.spa_redirect_uri)), name="Demo SPA")
         self.add_app(
             DEMO.service_client_id,
             app_type="service",

@@ -16,6 +16,7 @@ from typing import Any
 
 from .authorize import PKCE_CHARS
 from .clientauth import authenticate_client, client_form
+from .cors import check_token_origin
 from .errors import BearerError, OAuthError
 from .inputs import OAuthCall, Params
 from .minting import pkce_challenge
@@ -29,6 +30,7 @@ Grant = Callable[[Org, OAuthCall, App, Params], dict[str, Any]]
 def token(org: Org, call: OAuthCall) -> dict[str, Any]:
     """POST /token: the grant's checks after the client's; the token answer."""
     server = call.server
+    check_token_origin(org, call)
     form = client_form(call)
     grant_type = form.get("grant_type")
     if not grant_type:
@@ -254,7 +256,7 @@ def introspect(org: Org, call: OAuthCall) -> dict[str, Any]:
     token_value = form.get("token")
     if not token_value:
         raise OAuthError("request_missing_token")
-    claims = org.verify_access_token(token_value, server)
+    claims = presented_access_token(org, call, token_value)
     if claims is not None:
         user = org.user(str(claims.get("uid", ""))) if claims.get("uid") else None
         answer = {
@@ -274,7 +276,7 @@ def introspect(org: Org, call: OAuthCall) -> dict[str, Any]:
             answer["uid"] = user.id
         return answer
     id_claims = org.verify_id_token(token_value, server)
-    if id_claims is not None:
+    if id_claims is not None and id_claims.get("iss") == org.issuer(call.base_url, server):
         id_user = org.user(str(id_claims.get("sub", "")))
         return {
             "active": True,
@@ -338,13 +340,36 @@ def revoke(org: Org, call: OAuthCall) -> None:
         org.revoke_family(record.family)
 
 
+def presented_access_token(org: Org, call: OAuthCall, token: str) -> dict[str, Any] | None:
+    """The claims of an active access token minted for this very issuer and audience, else None.
+
+    A token minted under another Host (another issuer, and for the org server another `aud`) is
+    not this server's token, as RFC 9068 section 4 and RFC 7662 section 2.2 have resource servers
+    and introspection treat it: refused like any invalid token.
+    """
+    claims = org.verify_access_token(token, call.server)
+    if claims is None:
+        return None
+    audience = call.base_url if call.server.is_org else call.server.audience
+    if claims.get("iss") != org.issuer(call.base_url, call.server) or claims.get("aud") != audience:
+        return None
+    return claims
+
+
 def userinfo(org: Org, call: OAuthCall) -> dict[str, Any]:
-    """GET or POST /userinfo with a bearer access token carrying `openid`."""
+    """GET or POST /userinfo with a bearer access token carrying `openid`.
+
+    Every refusal is an empty body with the error in `WWW-Authenticate` (RFC 6750 section 3), as
+    Okta answers (okta/okta-auth-js test/support/xhr/error-userinfo-invalid-token.js and
+    error-userinfo-insufficient-scope.js), the token in the query string included
+    (goauthentik/authentik#1910: Okta's 400 carries `error="invalid_request",
+    error_description="The access token cannot be presented in a query string."` in that header).
+    """
     if "access_token" in call.query_names:
-        raise OAuthError("access_token_in_query")
+        raise BearerError("access_token_in_query")
     scheme, _, bearer = (call.authorization or "").partition(" ")
     claims = (
-        org.verify_access_token(bearer.strip(), call.server)
+        presented_access_token(org, call, bearer.strip())
         if scheme.lower() == "bearer" and bearer.strip()
         else None
     )

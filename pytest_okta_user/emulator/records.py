@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 # -- the org's configuration ----------------------------------------------------------------------
 
@@ -83,6 +84,41 @@ class AuthServer:
     @property
     def is_org(self) -> bool:
         return self.id == ORG_SERVER_ID
+
+
+def origin_of(uri: str) -> str | None:
+    """The origin (RFC 6454 section 4) of an http(s) URI, `scheme://host[:port]` lowercased as a
+    browser serializes it (default ports dropped); None for other URIs."""
+    try:
+        parts = urlsplit(uri.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != (443 if scheme == "https" else 80):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+CORS = "CORS"
+REDIRECT = "REDIRECT"
+
+
+@dataclass(frozen=True)
+class TrustedOrigin:
+    """A Trusted Origin: `scheme://host[:port]`, with its scopes (CORS, REDIRECT).
+
+    https://developer.okta.com/docs/api/openapi/okta-management/management/tags/trustedorigin
+    """
+
+    origin: str
+    scopes: frozenset[str]
+    name: str = ""
 
 
 @dataclass(frozen=True)

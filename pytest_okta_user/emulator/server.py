@@ -11,10 +11,11 @@ import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,13 +27,21 @@ from .app import EmulatorApp
 from .config import apply_config as _apply_config
 from .config import load_config
 from .faults import Faults, RequestRecord
+from .hosts import HostPolicy
 from .keys import Clock, KeyStore
 from .model import Org
 from .records import DEMO
 
+# Seconds a connection may stay silent (request line, headers, body; idle keep-alive) before it is
+# closed: a stalled client holds only its own thread, and not for ever.
+READ_TIMEOUT = 20.0
+
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: test output stays readable (the request log is `okta.requests`)."""
+    """No access log on stderr: test output stays readable (the request log is `okta.requests`).
+
+    `timeout` (socketserver.StreamRequestHandler) is the read timeout, set per emulator.
+    """
 
     def log(self, type: str, message: str, *args: Any) -> None:
         return None
@@ -51,6 +60,10 @@ class OktaEmulator:
         sharing it issue tokens that verify against each other's JWKS.
     rate_limits: override the config's `rate_limits` (Okta's 4 requests/s per user on
         /api/v1/authn and /token; on by default as in Okta).
+    allowed_hosts: Host names (besides loopback ones, `host` and `public_url`'s) whose requests
+        are answered under that name, added to the config's `allowed_hosts`; others get a 400
+        (`hosts.py`: DNS rebinding). `.example.test` allows a domain, `*` any host.
+    read_timeout: seconds a connection may stay silent mid-request (or idle) before it is closed.
     """
 
     def __init__(
@@ -63,6 +76,8 @@ class OktaEmulator:
         key_file: str | os.PathLike[str] | None = None,
         *,
         rate_limits: bool | None = None,
+        allowed_hosts: Iterable[str] = (),
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self._config = load_config(config)
         settings = self._config.get("settings", {})
@@ -70,12 +85,22 @@ class OktaEmulator:
         self.port = port
         self.tls = tls
         self.public_url = (public_url or settings.get("public_url") or "").rstrip("/") or None
+        # One name given as a str is one name, not a list of letters.
+        extra = [allowed_hosts] if isinstance(allowed_hosts, str) else list(allowed_hosts)
+        self.allowed_hosts = [*settings.get("allowed_hosts", []), *extra]
+        if not read_timeout > 0:
+            raise ValueError(
+                f"read_timeout must be a positive number of seconds, not {read_timeout}"
+            )
+        self.read_timeout = float(read_timeout)
         self.clock = Clock()
         self._keys = KeyStore(key_file)
         self.org = Org(self.clock, self._keys)
         self._rate_limits = rate_limits
         _apply_config(self.org, self._config, rate_limits=rate_limits)
-        self.app = EmulatorApp(self.org, public_url=self.public_url, secure=tls)
+        self.app = EmulatorApp(
+            self.org, public_url=self.public_url, secure=tls, hosts=HostPolicy(self.served_hosts())
+        )
         self.faults: Faults = self.app.faults
         self.ca_file: str | None = None
         self._server: BaseWSGIServer | None = None
@@ -92,14 +117,19 @@ class OktaEmulator:
         if self.tls:
             self._tls_dir = tempfile.mkdtemp(prefix="okta-emulator-tls-")
             context, self.ca_file = _tls_context(Path(self._tls_dir), self.host)
+        handler = type("_Handler", (_QuietHandler,), {"timeout": self.read_timeout})
         self._server = make_server(
-            self.host,
-            self.port,
-            self.app,
-            threaded=True,
-            request_handler=_QuietHandler,
-            ssl_context=context,
+            self.host, self.port, self.app, threaded=True, request_handler=handler
         )
+        if context is not None:
+            # Not make_server(ssl_context=...): werkzeug's socket would handshake inside accept(),
+            # on the one thread that serves every connection, so a client that connects and says
+            # nothing would stall them all. Here the handshake is the handler thread's first read,
+            # under its read timeout.
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self._server.ssl_context = context
         self.port = self._server.server_port
         self._thread = threading.Thread(
             # A short poll keeps stop() quick (shutdown waits for the next poll).
@@ -158,6 +188,26 @@ class OktaEmulator:
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
+    def network_urls(self) -> list[str]:
+        """URLs other machines may use when listening beyond loopback (the machine's names)."""
+        if _is_loopback(self.host):
+            return []
+        scheme = "https" if self.tls else "http"
+        names = _machine_names() if _unspecified(self.host) else [self.host]
+        return [f"{scheme}://{f'[{n}]' if ':' in n else n}:{self.port}" for n in names]
+
+    def served_hosts(self) -> list[str]:
+        """The Host names answered besides loopback ones: configured, listened on, announced."""
+        names = [*self.allowed_hosts]
+        if self.public_url:
+            names.append(urlsplit(self.public_url).hostname or "")
+        if _unspecified(self.host):
+            names.extend(_machine_names())
+        else:
+            names.append(self.host)
+        return names
+
+    @property
     def issuer(self) -> str:
         """The default custom authorization server's issuer."""
         return f"{self.url}/oauth2/{DEMO.auth_server_id}"
@@ -206,6 +256,31 @@ class OktaEmulator:
         self.clock.reset()
         _apply_config(self.org, self._config, rate_limits=self._rate_limits)
         self.app.clear()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _machine_names() -> list[str]:
+    """This machine's name and its non-loopback addresses: listening on every interface, those
+    are the hosts the user exposed (names from the local resolver, once at start)."""
+    name = socket.gethostname()
+    names = [name]
+    try:
+        infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        infos = []
+    for info in infos:
+        address = str(info[4][0])
+        if not _is_loopback(address) and address not in names:
+            names.append(address)
+    return names
 
 
 def _unspecified(host: str) -> bool:

@@ -179,10 +179,8 @@ def test_userinfo(okta: OktaEmulator, client: Client) -> None:
         f"{okta.issuer}/v1/userinfo", params={"access_token": tokens["access_token"]}
     )
     assert in_query.status_code == 400
-    assert (
-        in_query.json()["error_description"]
-        == "The access token cannot be presented in a query string."
-    )
+    assert in_query.content == b""
+    assert 'error="invalid_request"' in in_query.headers["WWW-Authenticate"]
     no_openid = client.tokens(scope="api:read")
     forbidden = requests.get(
         f"{okta.issuer}/v1/userinfo",
@@ -277,14 +275,10 @@ def test_logout_ends_the_session(okta: OktaEmulator, client: Client) -> None:
 def test_issuer_follows_the_host_header(okta: OktaEmulator) -> None:
     doc = requests.get(
         f"{okta.issuer}/.well-known/openid-configuration",
-        headers={"Host": "okta.example.test:8443"},
+        headers={"Host": "okta.localhost:8443"},
     )
-    assert doc.json()["issuer"] == "http://okta.example.test:8443/oauth2/default"
-    odd = requests.get(
-        f"{okta.issuer}/.well-known/openid-configuration", headers={"Host": "bad host/<>"}
-    )
-    assert odd.status_code == 200
-    assert odd.json()["issuer"].startswith("http://127.0.0.1")
+    assert doc.json()["issuer"] == "http://okta.localhost:8443/oauth2/default"
+    # Other hosts and malformed ones: tests/emulator/test_emulator_safety.py.
 
 
 def test_public_url_fixes_the_issuer() -> None:
