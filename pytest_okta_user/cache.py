@@ -19,6 +19,12 @@ account out). A later run, with another id, ignores and removes it.
 
 The lock is an OS lock (``fcntl.flock`` on POSIX), which the kernel drops when its holder dies, so a
 killed worker cannot wedge later runs. Network filesystems may not honour it: keep the folder local.
+
+Files in the folder are read as things someone else may have planted there (:func:`_read_file`): a
+symbolic link is never followed (``lstat``, ``O_NOFOLLOW``), only a regular file of this user's is
+read, opened ``O_NONBLOCK`` so that a FIFO cannot hang start-up, and at most
+:data:`MAX_ENTRY_BYTES` of it, so that a huge file (or a link to ``/dev/zero``) cannot exhaust
+memory. The folder itself is checked with ``lstat`` too: a symbolic link in its place is refused.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -53,6 +60,11 @@ _ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.(?:json|failed)")
 _LOCK_NAME = re.compile(r"[0-9a-f]{32}\.lock")
 _TEMP_PREFIX = ".tmp-"
 _CACHE_NAMES = options.CACHE_DIR.describe()
+#: The most of a cache file ever read. An entry holds an access, an ID and a refresh token (a few KB
+#: together; tens with a large groups claim), their decoded claims and the user's profile: real
+#: entries stay far below this, while a planted or runaway file (300 MB, a link to /dev/zero) costs
+#: at most this much memory to refuse.
+MAX_ENTRY_BYTES = 256 * 1024
 
 
 class TokenCache:
@@ -136,11 +148,12 @@ class TokenCache:
         A record of another run (or an unreadable one) is removed and gives None.
         """
         path = self.failure_path(variant)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError:
+        problem, raw = _read_file(path)
+        if raw is None:
+            if problem is not None:
+                # Not ours to read (a link, a FIFO, too large): removed, like another run's record.
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
             return None
         error = _failure_from(raw, run_id)
         if error is None:
@@ -155,23 +168,43 @@ class TokenCache:
     def load(self, variant: Variant) -> TokenSet | None:
         """The stored tokens for ``variant``, or None when there is no usable entry.
 
-        An unusable entry (corrupt, truncated, another format version, another variant's) gives a
-        :class:`TokenCacheWarning` and None, so the caller signs in again and ``store`` replaces it.
-        Freshness is the caller's business: an expired entry is returned as it is.
+        An unusable entry (corrupt, truncated, another format version, another variant's, not a
+        regular file of this user's, too large) gives a :class:`TokenCacheWarning` and None, so the
+        caller signs in again and ``store`` replaces it. Freshness is the caller's business: an
+        expired entry is returned as it is.
+        """
+        tokens, problem = self.inspect(variant)
+        if problem is not None:
+            # This frame holds no content of the entry: -W error shows it with --showlocals.
+            warnings.warn(self.unusable_warning(variant, problem), stacklevel=2)
+        return tokens
+
+    def inspect(self, variant: Variant) -> tuple[TokenSet | None, str | None]:
+        """``(tokens, None)``, ``(None, problem)`` for an unusable entry, ``(None, None)`` for none.
+
+        :meth:`load` without the warning, for a caller that must first replace the entry and
+        warn only then (:meth:`unusable_warning`): under ``-W error`` the warning is an
+        exception, and raised first it would stop the repair, run after run.
         """
         path = self.entry_path(variant)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            self._warn(path, f"it cannot be read ({type(exc).__name__}: {exc.strerror or 'error'})")
-            return None
+        problem, raw = _read_file(path)
+        if raw is None:
+            return None, problem
         problem, tokens = _parse(raw, variant)
-        if problem is not None:
-            self._warn(path, problem)
-            return None
-        return tokens
+        return tokens, problem
+
+    def unusable_warning(self, variant: Variant, problem: str) -> TokenCacheWarning:
+        """The :class:`TokenCacheWarning` for an entry :meth:`inspect` found unusable: it names
+        the path and the problem only, never the entry's content."""
+        return TokenCacheWarning(
+            f"pytest-okta-user: ignoring the token cache entry {self.entry_path(variant)}:"
+            f" {problem}. It will be replaced after the next sign-in."
+        )
+
+    def drop(self, variant: Variant) -> None:
+        """Remove the entry (hold its lock): its token was refused, it must not be served again."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.entry_path(variant))
 
     def store(self, variant: Variant, tokens: TokenSet) -> None:
         """Write the entry atomically, readable by its owner only."""
@@ -201,6 +234,8 @@ class TokenCache:
     def clear(self) -> int:
         """Remove every entry; returns how many. A lock file goes too when no process holds it."""
         removed = 0
+        if self._folder_problem() is not None:
+            return 0  # not a folder of ours: nothing in it is this cache's to remove
         try:
             names = os.listdir(self.folder)
         except FileNotFoundError:
@@ -223,8 +258,14 @@ class TokenCache:
 
     def prune(self, now: float, *, older_than: float = 86400.0) -> int:
         """Remove the entries whose tokens expired more than ``older_than`` seconds before ``now``
-        (and their lock files, when no process holds them); returns how many entries went."""
+        (and their lock files, when no process holds them); returns how many entries went.
+
+        It runs at start-up, before any lock is taken: each entry is read as :func:`_read_file`
+        reads (no link followed, no FIFO opened for long, at most :data:`MAX_ENTRY_BYTES`), and an
+        entry it cannot read is left for :meth:`load` to report and :meth:`store` to replace."""
         removed = 0
+        if self._folder_problem() is not None:
+            return 0
         try:
             names = os.listdir(self.folder)
         except OSError:
@@ -265,13 +306,43 @@ class TokenCache:
     def _ensure_folder(self) -> None:
         # Created 0700 when missing; an existing folder's mode is never changed: it may be the
         # user's own (a project root, /tmp). It must be this user's, though.
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if os.name == "posix":
-            info = self.folder.stat()
-            if info.st_uid != os.geteuid():
-                raise PermissionError(
-                    errno.EPERM, "the folder belongs to another user", str(self.folder)
-                )
+        if self._folder_problem() == "missing":
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        problem = self._folder_problem()
+        if problem == "link":
+            raise CacheUnusable(
+                f"The token cache folder {self.folder} is a symbolic link. The cache keeps bearer"
+                " tokens only in a real folder (it creates one itself), so that a link planted"
+                " there cannot send them, or take them from, somewhere else.",
+                f"remove the link {self.folder} (the cache then creates the folder), or point"
+                f" {_CACHE_NAMES} at the folder the link leads to; or run without the disk cache:"
+                f" {options.NO_CACHE.flag}.",
+            )
+        if problem == "missing":
+            raise FileNotFoundError(errno.ENOENT, "the folder vanished", str(self.folder))
+        if problem == "not a folder":
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(self.folder))
+        if problem == "foreign":
+            raise PermissionError(
+                errno.EPERM, "the folder belongs to another user", str(self.folder)
+            )
+
+    def _folder_problem(self) -> str | None:
+        """None for a real folder of this user's; else "missing", "link", "not a folder" or
+        "foreign". ``lstat``: the link itself is judged, never the folder it points to."""
+        try:
+            info = os.lstat(self.folder)
+        except FileNotFoundError:
+            return "missing"
+        except OSError:
+            return "not a folder"
+        if stat.S_ISLNK(info.st_mode):
+            return "link"
+        if not stat.S_ISDIR(info.st_mode):
+            return "not a folder"
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            return "foreign"
+        return None
 
     def _unusable(self, path: Path, what: str, exc: OSError) -> CacheUnusable:
         return CacheUnusable(
@@ -279,15 +350,6 @@ class TokenCache:
             f" ({type(exc).__name__}: {exc.strerror or 'error'}).",
             f"point {_CACHE_NAMES} at a local folder of your own that you can write to, remove"
             f" whatever is in the way of {path}, or run without the disk cache: --okta-no-cache.",
-        )
-
-    def _warn(self, path: Path, problem: str) -> None:
-        warnings.warn(
-            TokenCacheWarning(
-                f"pytest-okta-user: ignoring the token cache entry {path}: {problem}."
-                " It will be replaced after the next sign-in."
-            ),
-            stacklevel=3,
         )
 
 
@@ -348,11 +410,95 @@ def _failure_from(raw: bytes, run_id: str) -> OktaUserError | None:
     return error
 
 
-def _expires_at(path: Path) -> float | None:
+def _read_file(path: Path) -> tuple[str | None, bytes | None]:
+    """``(None, content)``; ``(problem, None)`` for a file not to read; ``(None, None)``: none.
+
+    The folder may hold what someone else put there, and start-up reads it before any lock or
+    timeout: a symbolic link is not followed (``lstat``, then ``O_NOFOLLOW`` for one swapped in
+    since), only a regular file of this user's is read (checked again with ``fstat`` on the open
+    file), the open is ``O_NONBLOCK`` (a FIFO would otherwise wait for a writer for ever), and no
+    more than :data:`MAX_ENTRY_BYTES` is read.
+    """
     try:
-        data = json.loads(path.read_bytes())
+        problem = _file_problem(os.lstat(path))
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return _cannot_read(exc), None
+    if problem is not None:
+        return problem, None
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return _cannot_read(exc), None
+    try:
+        problem = _file_problem(os.fstat(fd))
+        if problem is not None:
+            return problem, None
+        chunks: list[bytes] = []
+        size = 0
+        # Read to one byte past the cap: the file may have grown since fstat.
+        while size <= MAX_ENTRY_BYTES:
+            chunk = os.read(fd, MAX_ENTRY_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_ENTRY_BYTES:
+            return _TOO_LARGE, None
+        return None, b"".join(chunks)
+    except OSError as exc:
+        return _cannot_read(exc), None
+    finally:
+        os.close(fd)
+
+
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_TOO_LARGE = (
+    f"it is larger than {MAX_ENTRY_BYTES // 1024} KiB, far more than any token entry (not read)"
+)
+
+
+def _file_problem(info: os.stat_result) -> str | None:
+    mode = info.st_mode
+    if stat.S_ISLNK(mode):
+        return "it is a symbolic link, which the cache never writes (not followed)"
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a device or socket"
+        )
+        return f"it cannot be read: it is {kind}, not a regular file"
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "it belongs to another user (not read)"
+    if info.st_size > MAX_ENTRY_BYTES:
+        return _TOO_LARGE
+    return None
+
+
+def _cannot_read(exc: OSError) -> str:
+    return f"it cannot be read ({type(exc).__name__}: {exc.strerror or 'error'})"
+
+
+def _expires_at(path: Path) -> float | None:
+    _problem, raw = _read_file(path)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
         value = data["tokens"]["expires_at"]
-    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None

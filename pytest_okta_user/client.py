@@ -25,9 +25,17 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import urllib3.exceptions as u3
 
-from . import __version__, diagnosis, options
+from . import __version__, diagnosis, diagnosis_transport, options
 from .errors import OktaUserError
-from .redact import RedactedStr, Sealed, SecretDict, install_log_redaction
+from .masking import register_basic
+from .redact import (
+    Concealed,
+    RedactedStr,
+    RedactedUrl,
+    Sealed,
+    SecretDict,
+    install_log_redaction,
+)
 
 log = logging.getLogger("pytest_okta_user")
 
@@ -79,7 +87,9 @@ class ClientAuth:
                 " 'none')"
             )
         if self.client_secret is not None:
-            object.__setattr__(self, "client_secret", RedactedStr(self.client_secret))
+            object.__setattr__(self, "client_secret", Concealed(self.client_secret))
+            # The Basic header requests builds from it lands in urllib3's locals: masked too.
+            register_basic(self.client_id, self.client_secret)
 
     def __repr__(self) -> str:
         secret = "<redacted>" if self.client_secret else None
@@ -202,7 +212,7 @@ def parse_authorize_response(
     that is not to ``redirect_uri`` is Okta's sign-in page, a redirect to any other host another
     identity provider.
     """
-    location = RedactedStr(headers.get("Location") or headers.get("location") or "")
+    location = RedactedUrl(headers.get("Location") or headers.get("location") or "")
     if location and 300 <= status < 400:
         if redirect_uri and not _same_target(location, redirect_uri):
             # Not the answer: another IdP's request also carries state, client_id, ...
@@ -351,7 +361,7 @@ class OktaClient:
                     **request,
                 )
             except requests.RequestException as exc:
-                failure = diagnosis.transport_error(exc, host, path, self.http.timeout)
+                failure = diagnosis_transport.transport_error(exc, host, path, self.http.timeout)
                 sent = not _never_sent(exc)
                 retryable = not isinstance(exc, requests.exceptions.SSLError)
             if failure is not None:
@@ -363,21 +373,27 @@ class OktaClient:
                 raise failure
             log.debug("%s %s -> %s", method, path, response.status_code)
             if response.status_code == 429:
-                wait = self._rate_limit_wait(response, self._rate_limit_hits)
+                wait, known = self._rate_limit_wait(response, self._rate_limit_hits)
                 self._rate_limit_hits += 1
                 code = _rate_limit_code(response)
                 if (
                     self._rate_limit_waited + wait > self.http.max_rate_limit_wait
                     or self._rate_limit_hits > 20
                 ):
-                    raise diagnosis.rate_limited(
-                        endpoint, code, wait, budget=self.http.max_rate_limit_wait
+                    raise diagnosis_transport.rate_limited(
+                        endpoint,
+                        code,
+                        wait if known else None,
+                        budget=self.http.max_rate_limit_wait,
+                        waited=self._rate_limit_waited,
                     )
                 if not safe:
                     # Whether Okta processed the request before limiting it cannot be told from
                     # here: a sessionToken, code or refresh token that may have been spent is
                     # never resent (a replayed rotated refresh token even revokes its family).
-                    raise diagnosis.rate_limit_restart(endpoint, code, wait)
+                    raise diagnosis_transport.rate_limit_restart(
+                        endpoint, code, wait, reset_known=known
+                    )
                 self.wait_out(wait)
                 continue
             if response.status_code >= 500 and safe and attempt < self.http.retries:
@@ -391,16 +407,17 @@ class OktaClient:
         self._sleep(wait)
         self._rate_limit_waited += wait
 
-    def _rate_limit_wait(self, response: requests.Response, limited: int) -> float:
+    def _rate_limit_wait(self, response: requests.Response, limited: int) -> tuple[float, bool]:
+        """Seconds to wait, and whether the answer said so (else a doubling back-off, a guess)."""
         # At least a second: Okta's reset is whole seconds and a past reset must not spin. Only
         # finite numbers count: "nan" or "inf" from a proxy fall through to the next source.
         reset = _finite(response.headers.get("X-Rate-Limit-Reset"))
         if reset is not None:
-            return max(reset - self._clock(), 1.0)
+            return max(reset - self._clock(), 1.0), True
         retry_after = _finite(response.headers.get("Retry-After"))
         if retry_after is not None:
-            return max(retry_after, 1.0)
-        return float(2**limited)
+            return max(retry_after, 1.0), True
+        return float(2**limited), False
 
     def _json(self, response: requests.Response, endpoint: str) -> SecretDict:
         body = _json_or_none(response.text)
@@ -416,7 +433,7 @@ class OktaClient:
         """``POST /api/v1/authn``: the authn transaction (any status), or an error for 4xx."""
         return self._authn_call(
             f"{self.org_url}/api/v1/authn",
-            Sealed(json={"username": username, "password": RedactedStr(password)}),
+            Sealed(json={"username": username, "password": Concealed(password)}),
             endpoint="/api/v1/authn",
             user=username,
         )
@@ -565,10 +582,12 @@ def _rate_limit_code(response: requests.Response) -> str:
 
 
 def _token_request(form: Mapping[str, str], client_auth: ClientAuth) -> Sealed:
-    data = {k: RedactedStr(v) for k, v in form.items()}
+    # A SecretDict: its repr shows keys only, and it registers the secret values (code, verifier,
+    # refresh token, password) for masking without registering grant_type, scope or client_id.
+    data = SecretDict(form)
     if client_auth.method == "client_secret_basic":
         return Sealed(data=data, auth=(client_auth.client_id, client_auth.client_secret))
-    data["client_id"] = RedactedStr(client_auth.client_id)
+    data["client_id"] = client_auth.client_id
     if client_auth.method == "client_secret_post" and client_auth.client_secret:
-        data["client_secret"] = RedactedStr(client_auth.client_secret)
+        data["client_secret"] = client_auth.client_secret
     return Sealed(data=data)

@@ -1,9 +1,10 @@
 """An Okta answer or a transport failure becomes the error (from ``errors``) with its fix.
 
 Every mapping from what came back (an ``/api/v1`` error body, an OAuth error, an authn state, an
-/authorize page or redirect, a rate limit, an answer that is not Okta's, a failed connection) to the
-error a user reads lives here; ``client`` and ``flows`` parse and call these. Fixes name our
-settings by all their names, taken from the settings table (``options``).
+/authorize page or redirect, an answer that is not Okta's) to the error a user reads lives here;
+``client`` and ``flows`` parse and call these. A request that got no answer, or a 429:
+``diagnosis_transport``. Fixes name our settings by all their names, taken from the settings table
+(``options``).
 
 Messages never contain secrets: callers pass descriptions, never token or password values, and
 never a URL (a request URL can carry a sessionToken).
@@ -11,19 +12,14 @@ never a URL (a request URL can carry a sessionToken).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import requests
-import urllib3.exceptions as u3
 
 from . import options
 from .errors import (
     AccessDenied,
     AuthenticationError,
     ConfigurationError,
-    ConnectionFailed,
     ConsentRequired,
     IdpRedirect,
     InvalidClient,
@@ -39,12 +35,9 @@ from .errors import (
     OktaUserError,
     PasswordExpired,
     RateLimited,
-    RateLimitRestart,
     RedirectUriNotRegistered,
-    RequestTimeout,
     ResponseTypeNotEnabled,
     StateMismatch,
-    TlsError,
     UnauthorizedClient,
     UnexpectedResponse,
     UnknownClient,
@@ -611,7 +604,7 @@ def mfa_unanswerable(
     )
 
 
-# --- answers that are not Okta's, and requests that got no answer ---------------------------------
+# --- answers that are not Okta's (requests that got none: diagnosis_transport) --------------------
 
 
 def not_json(status: int, content_type: str | None, endpoint: str) -> UnexpectedResponse:
@@ -625,74 +618,3 @@ def not_json(status: int, content_type: str | None, endpoint: str) -> Unexpected
         fix = f"a proxy or captive portal answered in Okta's place: check {DOMAIN}, HTTPS_PROXY"
         fix += " and NO_PROXY."
     return UnexpectedResponse(what, fix, status=status)
-
-
-_SSL_REASON = re.compile(r"\[SSL: ?([A-Z_]+)\] ?([^'\")(]*)")
-
-
-def transport_error(
-    exc: requests.RequestException, host: str, path: str, timeout: float
-) -> OktaUserError:
-    """The error for a request that got no HTTP answer (TLS, timeout, DNS, refused, reset)."""
-    # str(exc) can hold the full URL (with a sessionToken): only fixed texts and the host go out.
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
-        match = _SSL_REASON.search(text)
-        reason = f" ({match.group(1)}: {match.group(2).strip()})" if match else ""
-        return TlsError(
-            f"TLS with {host} failed{reason}.",
-            "if a proxy intercepts TLS (or for the emulator with TLS), trust its CA file:"
-            " set REQUESTS_CA_BUNDLE to it (calling the flows from a script:"
-            " HttpOptions.ca_bundle); an expired certificate can mean a wrong clock.",
-        )
-    if isinstance(exc, requests.Timeout):
-        return RequestTimeout(
-            f"No answer from {host} for {path} within {timeout:g} s.",
-            f"check the network, the proxy (HTTPS_PROXY / NO_PROXY) and {DOMAIN}; if Okta or the"
-            f" proxy is only slow, raise {TIMEOUT} (calling the flows from a script:"
-            " HttpOptions.timeout).",
-        )
-    if isinstance(exc, requests.ConnectionError):
-        cause = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(cause, u3.NameResolutionError) or "Name or service not known" in text:
-            what = f"The host name {host} could not be resolved (DNS)."
-        elif isinstance(cause, u3.NewConnectionError):
-            what = f"Could not connect to {host} (connection refused or unreachable)."
-        else:
-            what = f"The connection to {host} broke during {path}."
-        return ConnectionFailed(
-            what, f"check {DOMAIN}, the network and the proxy (HTTPS_PROXY / NO_PROXY)."
-        )
-    return ConnectionFailed(
-        f"The request to {host} for {path} failed ({type(exc).__name__}).",
-        f"check {DOMAIN}.",
-    )
-
-
-# --- rate limits (429): https://developer.okta.com/docs/reference/rate-limits/ --------------------
-
-_RATE_LIMIT_FIX = (
-    "fewer sign-ins per minute: keep the token cache on so runs and xdist workers share"
-    f" tokens, or wait longer: raise {RATE_LIMIT_WAIT} (calling the flows from a script:"
-    " HttpOptions.max_rate_limit_wait)."
-)
-
-
-def _rate_limit_said(endpoint: str, code: str, wait: float) -> str:
-    said = f", {code}" if code else ""
-    return f"Okta's rate limit at {endpoint} (HTTP 429{said}): the window resets in {wait:.0f} s"
-
-
-def rate_limited(endpoint: str, code: str, wait: float, *, budget: float) -> RateLimited:
-    """A window that resets later than the ``budget`` (seconds) of rate-limit waits allows."""
-    what = f"{_rate_limit_said(endpoint, code, wait)}, beyond the {budget:g} s we wait."
-    return RateLimited(what, _RATE_LIMIT_FIX, code=code or None, status=429)
-
-
-def rate_limit_restart(endpoint: str, code: str, wait: float) -> RateLimitRestart:
-    """A 429 to a request that carried a one-time or secret credential: start over after it."""
-    what = (
-        f"{_rate_limit_said(endpoint, code, wait)}; the request carried a one-time or secret"
-        " credential, so it is not sent again."
-    )
-    return RateLimitRestart(what, _RATE_LIMIT_FIX, code=code or None, status=429, wait=wait)

@@ -218,9 +218,11 @@ class MarkerError(ConfigurationError):
 
 
 class TokenCacheWarning(UserWarning):
-    """A cache entry could not be used (corrupt, truncated, foreign format, another variant's).
+    """A cache entry could not be used (corrupt, truncated, foreign format, another variant's; a
+    link, FIFO or other non-regular file, another user's, over the size cap).
 
-    The entry is ignored and replaced by the next sign-in; the run goes on.
+    The entry is ignored and replaced by the next sign-in; the run goes on. The provider warns only
+    once the entry is replaced, so ``-W error`` never stops the repair.
     """
 
 

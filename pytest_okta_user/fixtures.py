@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -100,15 +101,22 @@ class OktaUser:
 
 class OktaAuth:
     """A ``requests`` auth sending the bearer token; asks the provider before every request, so a
-    token about to expire (less than ``min_ttl`` left) is renewed first."""
+    token about to expire (less than ``min_ttl`` left) is renewed first.
 
-    def __init__(self, get: Callable[[], TokenSet], variant: Variant) -> None:
-        self._get = get
+    A 401 whose ``WWW-Authenticate`` says ``invalid_token`` (RFC 6750 section 3.1: the token was
+    revoked, or expired early) has the provider drop the cached token and renew it, once for every
+    process (:meth:`TokenProvider.renew_rejected`), and the request is sent once more with the new
+    token. Only once: a second 401 goes back to the test as it is.
+    """
+
+    def __init__(self, provider: TokenProvider, variant: Variant, min_ttl: float | None) -> None:
+        self._provider = provider
         self.variant = variant
+        self._min_ttl = min_ttl
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         try:
-            tokens = self._get()
+            tokens = self._provider.get(self.variant, min_ttl=self._min_ttl)
         except OktaUserError as exc:
             error = exc
         else:
@@ -125,11 +133,101 @@ class OktaAuth:
                 f"the {self.variant.flow} flow gave no access token for {self.variant.describe()}",
                 "ask for an access token (implicit: the response type must include 'token')",
             )
-        request.headers["Authorization"] = f"{tokens.token_type or 'Bearer'} {tokens.access_token}"
+        request.headers["Authorization"] = _bearer(tokens)
+        position = _body_position(request.body)
+
+        def on_response(response: requests.Response, **send: Any) -> requests.Response:
+            # ``tokens`` is the TokenSet sent (its repr is fingerprints), never the bare string.
+            return self._on_response(response, tokens, position, send)
+
+        request.register_hook("response", on_response)  # type: ignore[no-untyped-call]
         return request
+
+    def _on_response(
+        self,
+        response: requests.Response,
+        sent: TokenSet,
+        position: int | None,
+        send: dict[str, Any],
+    ) -> requests.Response:
+        if response.status_code != 401 or not _invalid_token(response):
+            return response
+        try:
+            renewed = self._provider.renew_rejected(self.variant, sent, min_ttl=self._min_ttl)
+        except OktaUserError as exc:
+            error = exc
+        else:
+            if renewed is None or not renewed.access_token or not _replayable(response, position):
+                return response
+            return self._retry(response, renewed, position, send)
+        _fail(error)
+
+    def _retry(
+        self,
+        response: requests.Response,
+        renewed: TokenSet,
+        position: int | None,
+        send: dict[str, Any],
+    ) -> requests.Response:
+        """The request once more with ``renewed`` (as requests' own digest auth answers a 401:
+        a copy of the request sent on the same adapter, so no hook, and so no third try)."""
+        from requests.cookies import extract_cookies_to_jar
+
+        first = response.request
+        # Read and release the first answer, so the retry can reuse its connection.
+        response.content  # noqa: B018
+        response.close()
+        if position is not None:
+            first.body.seek(position)  # type: ignore[union-attr]
+        again = first.copy()
+        jar = again._cookies  # type: ignore[attr-defined]
+        extract_cookies_to_jar(jar, first, response.raw)  # type: ignore[no-untyped-call]
+        again.prepare_cookies(jar)
+        again.headers["Authorization"] = _bearer(renewed)
+        # requests builds a redirect from the first request: it must carry the new token too.
+        first.headers["Authorization"] = again.headers["Authorization"]
+        answer: requests.Response = response.connection.send(again, **send)
+        answer.history.append(response)
+        answer.request = again
+        if answer.status_code == 401 and _invalid_token(answer):
+            self._provider.rejected_after_renewal(renewed)
+        return answer
 
     def __repr__(self) -> str:
         return f"OktaAuth({self.variant.describe()})"
+
+
+def _bearer(tokens: TokenSet) -> str:
+    return f"{tokens.token_type or 'Bearer'} {tokens.access_token}"
+
+
+#: RFC 6750 section 3: ``WWW-Authenticate: Bearer error="invalid_token", ...`` (quoted or not).
+_INVALID_TOKEN = re.compile(r'(?:^|[\s,])error\s*=\s*"?invalid_token"?(?:[\s,]|$)', re.IGNORECASE)
+
+
+def _invalid_token(response: requests.Response) -> bool:
+    challenge = response.headers.get("WWW-Authenticate", "")
+    return challenge.lower().lstrip().startswith("bearer") and bool(
+        _INVALID_TOKEN.search(challenge)
+    )
+
+
+def _body_position(body: object) -> int | None:
+    tell = getattr(body, "tell", None)
+    if tell is None:
+        return None
+    try:
+        position = tell()
+    except OSError:
+        return None
+    return position if isinstance(position, int) else None
+
+
+def _replayable(response: requests.Response, position: int | None) -> bool:
+    """Whether the request's body can be sent again: none, bytes or text, or a file it can
+    rewind (a generator's is spent)."""
+    body = response.request.body
+    return body is None or isinstance(body, (bytes, str)) or position is not None
 
 
 @functools.cache
@@ -273,13 +371,12 @@ def okta_auth(
     _okta_request: OktaRequest,
     okta_tokens: TokenSet,
 ) -> OktaAuth:
-    """A ``requests`` auth (``requests.auth.AuthBase``) sending this test's bearer token and
-    renewing it before it expires (checked before every request)."""
+    """A ``requests`` auth (``requests.auth.AuthBase``) sending this test's bearer token,
+    renewing it before it expires (checked before every request), and renewing it and sending the
+    request once more when the resource answers 401 ``invalid_token`` (a revoked token)."""
     # okta_tokens signs in first, so a refused sign-in errors the test here with its message
     # rather than from inside the test's first request.
-    return _auth_class()(
-        lambda: okta_provider.get(okta_variant, min_ttl=_okta_request.min_ttl), okta_variant
-    )
+    return _auth_class()(okta_provider, okta_variant, _okta_request.min_ttl)
 
 
 @pytest.fixture(scope="session")

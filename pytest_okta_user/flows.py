@@ -29,7 +29,7 @@ from .client import CLIENT_AUTH_METHODS, ClientAuth, HttpOptions, OktaClient
 from .diagnosis import CLIENT_SECRET, FLOW, PASSWORD, REDIRECT_URI, SCOPES, TOTP_SECRET, USER
 from .errors import ConfigurationError, InvalidPasscode, RateLimitRestart
 from .options import FLOW_TABLE, FLOWS
-from .redact import Credentials, RedactedStr, SecretDict
+from .redact import Concealed, Credentials, RedactedStr, SecretDict
 from .tokens import TokenSet, Variant
 from .verify import KeySet, signing_kid, verify_access_token, verify_id_token
 
@@ -49,7 +49,7 @@ def pkce_pair() -> tuple[RedactedStr, str]:
 
 def totp_code(totp_secret: str, now: float) -> RedactedStr:
     """The RFC 6238 code of a base32 secret at ``now`` (pasted spaces and case are fine)."""
-    normalised = RedactedStr("".join(totp_secret.split()).upper())
+    normalised = Concealed("".join(totp_secret.split()).upper())
     try:
         return RedactedStr(pyotp.TOTP(normalised).at(now))
     except (ValueError, TypeError):

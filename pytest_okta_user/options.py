@@ -271,10 +271,36 @@ def _seconds(raw: str) -> float | None:
     return seconds if math.isfinite(seconds) else None
 
 
+#: Okta's longest access-token lifetime is a day (Security > API > the rule's "Access token
+#: lifetime is", 5 minutes to 1 day): a token never has more left than that.
+MAX_MIN_TTL = 86400.0
+#: Longer than any proxy keeps a request open; far beyond it, socket timeouts overflow
+#: (OKTA_TIMEOUT=1e10 ended in an OverflowError inside urllib3).
+MAX_TIMEOUT = 600.0
+#: Okta's rate-limit windows are one minute; an hour of waiting is a hung run, not a wait.
+MAX_RATE_LIMIT_WAIT = 3600.0
+
+
+def _at_most(raw: str, seconds: float, limit: float, why: str, example: str) -> float:
+    """``seconds``, unless it passes ``limit`` (an out-of-range value would overflow a socket
+    timeout or wait for ever)."""
+    if seconds > limit:
+        raise BadValue(
+            f"{raw.strip()!r} is more than {limit:g} seconds ({why})", f"use e.g. {example}"
+        )
+    return seconds
+
+
 def _parse_min_ttl(raw: str) -> float:
     seconds = _seconds(raw)
     if seconds is None or seconds < 0:
         raise BadValue(f"{raw.strip()!r} is not a number of seconds", "use e.g. 60")
+    if seconds >= MAX_MIN_TTL:
+        raise BadValue(
+            f"{raw.strip()!r} is not below {MAX_MIN_TTL:g} seconds (Okta's longest access-token"
+            " lifetime: no token would ever do)",
+            "use e.g. 60",
+        )
     return seconds
 
 
@@ -286,7 +312,9 @@ def _parse_timeout(raw: str) -> float:
             f"{raw.strip()!r} is not a number of seconds above 0",
             f"use e.g. {TIMEOUT.default:g}",
         )
-    return seconds
+    return _at_most(
+        raw, seconds, MAX_TIMEOUT, "longer than any proxy waits", f"{TIMEOUT.default:g}"
+    )
 
 
 #: More retries than this only hide an outage: with the doubling backoff, 10 already wait ~8 min.
@@ -311,7 +339,13 @@ def _parse_rate_limit_wait(raw: str) -> float:
             f"{raw.strip()!r} is not a number of seconds (0 or more)",
             f"use e.g. {RATE_LIMIT_WAIT.default:g} (0: never wait, fail at once)",
         )
-    return seconds
+    return _at_most(
+        raw,
+        seconds,
+        MAX_RATE_LIMIT_WAIT,
+        "Okta's windows are a minute",
+        f"{RATE_LIMIT_WAIT.default:g}",
+    )
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -557,6 +591,13 @@ EMULATOR: Option[bool] = Option(
     "Start a local Okta emulator for the run and use its demo app and user",
     False, _parse_bool, switch=True,
 )  # fmt: skip
+#: Masking (masking.py) off, for debugging on one's own machine; ignored when CI is set.
+SHOW_SECRETS: Option[bool] = Option(
+    "show_secrets", "secrets shown", "--okta-show-secrets", ("OKTA_SHOW_SECRETS",),
+    "okta_show_secrets",
+    "Show secrets in pytest's output instead of masking them, to debug locally (ignored when CI"
+    " is set)", False, _parse_bool, switch=True,
+)  # fmt: skip
 #: A stand-alone emulator's instance id (its keys): part of the variant, hence the cache key, so a
 #: restarted emulator on the same URL is signed in to again instead of getting the old one's tokens.
 EMULATOR_INSTANCE: Option[str] = Option(
@@ -568,7 +609,7 @@ EMULATOR_INSTANCE: Option[str] = Option(
 OPTIONS: tuple[Option[Any], ...] = (
     DOMAIN, AUTH_SERVER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USER, PASSWORD, TOTP_SECRET,
     FLOW, SCOPES, MIN_TTL, RESPONSE_MODE, CACHE_DIR, NO_CACHE, CLEAR_CACHE, TIMEOUT, RETRIES,
-    RATE_LIMIT_WAIT, EMULATOR, EMULATOR_INSTANCE,
+    RATE_LIMIT_WAIT, EMULATOR, EMULATOR_INSTANCE, SHOW_SECRETS,
 )  # fmt: skip
 _BY_NAME = {o.name: o for o in OPTIONS}
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import options
+from . import masking, options
 from .errors import MarkerError, SettingError
 from .fixtures import (  # noqa: F401  (fixtures register by being names in the plugin module)
     EMULATOR_KEY,
@@ -46,6 +46,7 @@ from .fixtures import (  # noqa: F401  (fixtures register by being names in the 
     okta_variant,
 )
 from .marker import OktaRequest, expand_marker
+from .masking_hooks import MaskingHooks
 from .options import FLOW_TABLE, OPTIONS
 from .redact import RedactedStr, Secret, fingerprint
 from .settings import Settings, can_prompt, check_writable_folder, resolve
@@ -59,6 +60,7 @@ _PAYLOAD_KEY = pytest.StashKey["WorkerPayload"]()
 _INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
 #: What the workers report back (workeroutput), summed up on the controller.
 _WORKER_STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+_MASKING_KEY = pytest.StashKey[MaskingHooks]()
 
 
 @dataclass(frozen=True, repr=False)
@@ -86,6 +88,9 @@ class WorkerPayload:
     password: Secret | None = None
     password_hint: str = ""
     emulator: EmulatorInfo | None = None
+    fingerprint_key: str = ""
+    """The run's fingerprint key (hex, ``masking.run_key()``): one label per token in every
+    process."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for execnet; the one place the password leaves its :class:`Secret`."""
@@ -96,6 +101,7 @@ class WorkerPayload:
             "emulator": None
             if emulator is None
             else {"url": emulator.url, "instance_id": emulator.instance_id, "env": emulator.env()},
+            "fingerprint_key": self.fingerprint_key,
         }
 
     @classmethod
@@ -108,6 +114,7 @@ class WorkerPayload:
             emulator=None
             if emulator is None
             else EmulatorInfo(emulator["url"], emulator["instance_id"], emulator["env"]),
+            fingerprint_key=data.get("fingerprint_key", ""),
         )
 
 
@@ -151,6 +158,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(config), "okta_user.xdist")
+    # Masking (masking_hooks.py) is on from here; the settings may switch it off in _configure.
+    config.stash[_MASKING_KEY] = MaskingHooks(config)
+    config.pluginmanager.register(config.stash[_MASKING_KEY], "okta_user.masking")
     if config.option.help:
         # --help must work whatever the settings say.
         return
@@ -169,6 +179,8 @@ def _configure(config: pytest.Config) -> None:
         if worker_input is None
         else WorkerPayload.from_dict(worker_input.get(WORKERINPUT_KEY) or {})
     )
+    if sent is not None and sent.fingerprint_key:
+        masking.set_run_key(sent.fingerprint_key)
 
     started: list[EmulatorInfo] = []
 
@@ -200,8 +212,11 @@ def _configure(config: pytest.Config) -> None:
     else:
         run_id = uuid.uuid4().hex
         password, why_not = _prompted_password(config, settings, cli)
-        payload = WorkerPayload(password, why_not, started[0] if started else None)
+        payload = WorkerPayload(
+            password, why_not, started[0] if started else None, masking.run_key()
+        )
     settings = settings.with_password(payload.password, payload.password_hint)
+    config.stash[_MASKING_KEY].apply(settings)
     config.stash[SETTINGS_KEY] = settings
     config.stash[_PAYLOAD_KEY] = payload
     config.stash[RUN_ID_KEY] = run_id
@@ -489,7 +504,7 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
 
 
 _FINGERPRINT_NOTE = (
-    "(pytest-okta-user shows tokens by fingerprint: the first 8 hex digits of their SHA-256)"
+    "(pytest-okta-user shows tokens by fingerprint: 8 hex digits of an HMAC keyed per run)"
 )
 
 #: TokenSet fields shown by fingerprint only.
@@ -550,6 +565,8 @@ def _local_stats(config: pytest.Config) -> dict[str, Any] | None:
         "exchanges": provider.stats.exchanges,
         "refreshes": provider.stats.refreshes,
         "cache_hits": provider.stats.cache_hits,
+        "rejected": provider.stats.rejected,
+        "rejected_again": provider.stats.rejected_after_renewal,
     }
 
 
@@ -574,6 +591,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f" {_n(sum(s['refreshes'] for s in stats), 'refresh', 'es')},"
             f" {sum(s['cache_hits'] for s in stats)} read from the token cache"
         )
+        _revocation_hint(terminalreporter, stats)
     emulator = config.stash.get(EMULATOR_KEY, None)
     count = getattr(emulator, "count", None)
     if count is not None:
@@ -581,6 +599,22 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"okta emulator: {_n(count('authn'), 'sign-in')} (authn requests),"
             f" {_n(count('token'), 'token request')}"
         )
+
+
+def _revocation_hint(terminalreporter: Any, stats: list[dict[str, Any]]) -> None:
+    """okta_session renews a token a resource refused (401 invalid_token); the values of
+    okta_access_token / okta_tokens, fixed at first use, cannot be: say how to start afresh."""
+    rejected = sum(s.get("rejected", 0) for s in stats)
+    if not rejected:
+        return
+    again = sum(s.get("rejected_again", 0) for s in stats)
+    terminalreporter.write_line(
+        f"okta-user: {_n(rejected, 'request')} refused as invalid_token (revoked?) through"
+        " okta_session/okta_auth; renewed and the request sent once more"
+        + (f" ({again} refused again, returned as is)" if again else "")
+        + ". Tests holding okta_access_token, okta_id_token or okta_tokens keep the value they"
+        f" got first: run again with {options.CLEAR_CACHE.flag} to start from a new sign-in."
+    )
 
 
 def _n(count: int, noun: str, plural: str = "s") -> str:

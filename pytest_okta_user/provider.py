@@ -7,6 +7,16 @@ lock, so however many processes ask at once, one signs in and the others read wh
 A token is handed out only with at least ``min_ttl`` seconds of life left. When a long run outlives
 it, the next request renews it, once for every process sharing the cache.
 
+A token is handed out only while both its stored expiry and its own ``exp`` (when it is a JWT)
+allow (:meth:`TokenSet.valid_until`). One that a resource refuses anyway (revoked at Okta: a 401
+with ``invalid_token``) goes to :meth:`TokenProvider.renew_rejected`, which drops the entry and
+renews once for every process: the first to come renews, the others find the entry changed and use
+it.
+
+Warnings (a cache entry that had to be replaced, a short-lived token) are emitted after the entry
+is written and the tokens remembered: under ``-W error`` a warning is an exception, and raised first
+it would stop the repair or the storage every run.
+
 A sign-in refused for good (a wrong password, an unknown client: see :func:`is_lasting`) is not
 tried again in the run: the process remembers the error, and with a cache and a ``run_id`` (the same
 in every xdist worker of one run) it is recorded beside the entry, so the other workers raise it
@@ -17,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import threading
 import time
@@ -37,7 +48,8 @@ from .errors import (
 from .tokens import TokenSet, Variant
 
 if TYPE_CHECKING:
-    from .redact import Secret
+    from .client import HttpOptions
+    from .redact import Credentials, Secret
     from .settings import Settings
 
 __all__ = [
@@ -60,6 +72,10 @@ class ProviderStats:
     refreshes: int = 0
     exchanges: int = 0
     failures_replayed: int = 0
+    rejected: int = 0
+    """Tokens a resource refused as ``invalid_token`` (revoked) through ``okta_auth``."""
+    rejected_after_renewal: int = 0
+    """Requests refused again right after the renewal that followed a refusal."""
 
 
 class TokenProvider:
@@ -88,6 +104,8 @@ class TokenProvider:
         self._memory: dict[Variant, TokenSet] = {}
         self._failures: dict[Variant, OktaUserError] = {}
         self._variant_locks: dict[Variant, threading.Lock] = {}
+        self._refused_when_new: set[str] = set()
+        """Digests of access tokens refused right after a renewal: renewing again cannot help."""
 
     def get(self, variant: Variant, *, min_ttl: float | None = None) -> TokenSet:
         """Tokens for ``variant`` with ``min_ttl`` seconds left at least (None: the default).
@@ -99,14 +117,50 @@ class TokenProvider:
         tokens = self._remembered(variant, ttl)
         if tokens is not None:
             return tokens
+        pending: list[Warning] = []
+        tokens = self._obtain(variant, ttl, pending, rejected=None)
+        _emit(pending)
+        return tokens
+
+    def renew_rejected(
+        self, variant: Variant, rejected: TokenSet, *, min_ttl: float | None = None
+    ) -> TokenSet | None:
+        """New tokens for ``variant`` after a resource refused ``rejected``'s access token as
+        ``invalid_token`` (RFC 6750 section 3.1: revoked, or expired early); None when renewing
+        cannot help (that token was itself refused right after such a renewal).
+
+        The entry is dropped and renewed under its lock, once for every process sharing the cache:
+        a process that comes after finds an entry with another token and uses it.
+        """
+        ttl = self.min_ttl if min_ttl is None else _checked_ttl(min_ttl)
+        with self._lock:
+            if _digest(rejected) in self._refused_when_new:
+                return None
+            self.stats.rejected += 1
+        pending: list[Warning] = []
+        tokens = self._obtain(variant, ttl, pending, rejected=rejected)
+        _emit(pending)
+        return tokens
+
+    def rejected_after_renewal(self, tokens: TokenSet) -> None:
+        """``tokens``, just renewed by :meth:`renew_rejected`, were refused too: the resource
+        refuses fresh tokens (another audience or issuer), and renewing them would not help."""
+        with self._lock:
+            self.stats.rejected_after_renewal += 1
+            self._refused_when_new.add(_digest(tokens))
+
+    def _obtain(
+        self, variant: Variant, ttl: float, pending: list[Warning], *, rejected: TokenSet | None
+    ) -> TokenSet:
         # One thread per variant goes on to the disk and the network; the others wait, then find
         # its tokens in memory.
         with self._variant_lock(variant):
-            tokens = self._remembered(variant, ttl)
+            tokens = self._usable_in_memory(variant, ttl, rejected)
             if tokens is not None:
                 return tokens
+            previous = rejected or self._memory.get(variant)
             if self.cache is None:
-                tokens = self._renew(variant, self._memory.get(variant), ttl)
+                tokens = self._renew(variant, previous, ttl, pending)
             else:
                 with self.cache.locked(variant):
                     if self.run_id:
@@ -117,19 +171,44 @@ class TokenProvider:
                                 self._failures[variant] = failure
                                 self.stats.failures_replayed += 1
                             raise failure
-                    # Read under the lock: another process may have just stored a fresh entry.
-                    stored = self.cache.load(variant)
-                    if stored is not None and _fresh(stored, self._clock(), ttl):
+                    # Read under the lock: another process may have just stored a fresh entry (or,
+                    # after a refusal, renewed the refused token already).
+                    stored, problem = self.cache.inspect(variant)
+                    if problem is not None:
+                        # Warned once the entry is replaced (see the module's docstring).
+                        pending.append(self.cache.unusable_warning(variant, problem))
+                    if (
+                        stored is not None
+                        and not _same_access_token(stored, rejected)
+                        and _fresh(stored, self._clock(), ttl)
+                    ):
                         with self._lock:
                             self.stats.cache_hits += 1
                             self._memory[variant] = stored
                         log.debug("token cache hit for variant %s", variant.key)
                         return stored
-                    tokens = self._renew(variant, stored or self._memory.get(variant), ttl)
-                    self._store(variant, tokens)
+                    if rejected is not None:
+                        # Never served again, even if the renewal below fails.
+                        self.cache.drop(variant)
+                    tokens = self._renew(variant, stored or previous, ttl, pending)
+                    self._store(variant, tokens, pending)
             with self._lock:
                 self._memory[variant] = tokens
             return tokens
+
+    def _usable_in_memory(
+        self, variant: Variant, ttl: float, rejected: TokenSet | None
+    ) -> TokenSet | None:
+        if rejected is None:
+            return self._remembered(variant, ttl)
+        with self._lock:
+            tokens = self._memory.get(variant)
+            if tokens is None:
+                return None
+            if not _same_access_token(tokens, rejected) and _fresh(tokens, self._clock(), ttl):
+                return tokens  # another thread of this process renewed it already
+            del self._memory[variant]
+        return None
 
     def now(self) -> float:
         """The provider's clock (the plugin's ``okta_clock``)."""
@@ -158,7 +237,9 @@ class TokenProvider:
         with self._lock:
             return self._variant_locks.setdefault(variant, threading.Lock())
 
-    def _renew(self, variant: Variant, previous: TokenSet | None, ttl: float) -> TokenSet:
+    def _renew(
+        self, variant: Variant, previous: TokenSet | None, ttl: float, pending: list[Warning]
+    ) -> TokenSet:
         if previous is not None and previous.refresh_token and self._refresh is not None:
             try:
                 tokens = self._refresh(variant, previous)
@@ -172,7 +253,7 @@ class TokenProvider:
                     # Okta may answer a refresh without a refresh token: the old one stays valid.
                     tokens = dataclasses.replace(tokens, refresh_token=previous.refresh_token)
                 log.debug("refreshed tokens for variant %s", variant.key)
-                return self._accepted(variant, tokens, ttl)
+                return self._accepted(variant, tokens, ttl, pending)
         try:
             tokens = self._exchange(variant)
         except OktaUserError as exc:
@@ -186,17 +267,20 @@ class TokenProvider:
         with self._lock:
             self.stats.exchanges += 1
         log.debug("signed in for variant %s", variant.key)
-        return self._accepted(variant, tokens, ttl)
+        return self._accepted(variant, tokens, ttl, pending)
 
-    def _accepted(self, variant: Variant, tokens: TokenSet, ttl: float) -> TokenSet:
+    def _accepted(
+        self, variant: Variant, tokens: TokenSet, ttl: float, pending: list[Warning]
+    ) -> TokenSet:
         now = self._clock()
         if tokens.obtained_at <= 0:
             # The lifetime (expires_at - obtained_at) decides freshness for short-lived tokens.
             tokens = dataclasses.replace(tokens, obtained_at=now)
-        left = tokens.expires_at - now
+        left = tokens.valid_until - now
         if left < ttl:
-            # Signing in again would give a token no longer-lived than this one.
-            warnings.warn(
+            # Signing in again would give a token no longer-lived than this one. Warned once it is
+            # stored: under -W error the warning must not keep it from the cache.
+            pending.append(
                 ShortLivedTokenWarning(
                     f"pytest-okta-user: the new token for {variant.describe()} has"
                     f" {left:.0f}s left, less than the {ttl:g}s asked for (min_ttl); it is used"
@@ -204,24 +288,22 @@ class TokenProvider:
                     f" ({options.MIN_TTL.describe()}, or the okta marker's"
                     " min_ttl=), or lengthen the token lifetime in the authorization server's"
                     " access policy rule."
-                ),
-                stacklevel=4,
+                )
             )
         return tokens
 
-    def _store(self, variant: Variant, tokens: TokenSet) -> None:
+    def _store(self, variant: Variant, tokens: TokenSet, pending: list[Warning]) -> None:
         assert self.cache is not None
         try:
             self.cache.store(variant, tokens)
         except OSError as exc:
             # The tokens are good; only sharing them is lost (each process then signs in once).
-            warnings.warn(
+            pending.append(
                 TokenCacheWarning(
                     "pytest-okta-user: could not write the token cache entry in"
                     f" {self.cache.folder} ({type(exc).__name__}: {exc.strerror or 'error'});"
                     " other processes will sign in on their own."
-                ),
-                stacklevel=3,
+                )
             )
 
 
@@ -232,16 +314,34 @@ def is_lasting(error: OktaUserError) -> bool:
     return isinstance(error, (AuthenticationError, ConfigurationError, OAuthError))
 
 
+def _emit(pending: list[Warning]) -> None:
+    """Warn, once the work the warnings are about is done. Its frame holds the warnings only
+    (their messages name paths and variants, never a token): ``-W error`` makes each an
+    exception raised here, shown with ``--showlocals``."""
+    for warning in pending:
+        warnings.warn(warning, stacklevel=3)
+
+
+def _same_access_token(tokens: TokenSet, rejected: TokenSet | None) -> bool:
+    return rejected is not None and tokens.access_token == rejected.access_token
+
+
+def _digest(tokens: TokenSet) -> str:
+    return hashlib.sha256((tokens.access_token or "").encode()).hexdigest()
+
+
 def _fresh(tokens: TokenSet, now: float, ttl: float) -> bool:
     """Whether ``tokens`` may be handed out.
 
     It needs ``ttl`` seconds left, or half its lifetime if it never had ``ttl`` seconds at all.
+    Left means until the earlier of the stored expiry and the token's own ``exp``.
     """
-    left = tokens.expires_at - now
+    expires_at = tokens.valid_until
+    left = expires_at - now
     if not left > 0:
         return False
     if tokens.obtained_at > 0:
-        lifetime = tokens.expires_at - tokens.obtained_at
+        lifetime = expires_at - tokens.obtained_at
         if lifetime < ttl:
             return left >= lifetime / 2
     return left >= ttl
@@ -268,20 +368,9 @@ def build_provider(
     # Imported here: the recipes pull in requests and PyJWT, which a pytest run that never asks for
     # a token should not pay for at start-up.
     from . import flows
-    from .client import HttpOptions
-    from .redact import Credentials
 
-    # No ca_bundle: requests then keeps reading REQUESTS_CA_BUNDLE, as the README tells users to.
-    http = HttpOptions(
-        timeout=settings[options.TIMEOUT].value,
-        retries=settings[options.RETRIES].value,
-        max_rate_limit_wait=settings[options.RATE_LIMIT_WAIT].value,
-    )
-    credentials = Credentials(
-        password=_revealed(settings[options.PASSWORD].value),
-        client_secret=_revealed(settings[options.CLIENT_SECRET].value),
-        totp_secret=_revealed(settings[options.TOTP_SECRET].value),
-    )
+    http = http_options(settings)
+    credentials = credentials_of(settings)
     response_mode = settings[options.RESPONSE_MODE].value
     folder = settings[options.CACHE_DIR].value
     cache = (
@@ -305,6 +394,29 @@ def build_provider(
         min_ttl=settings[options.MIN_TTL].value,
         clock=clock,
         run_id=run_id,
+    )
+
+
+def http_options(settings: Settings) -> HttpOptions:
+    """The transport settings (timeout, retries, rate-limit wait) as the client takes them."""
+    from .client import HttpOptions
+
+    # No ca_bundle: requests then keeps reading REQUESTS_CA_BUNDLE, as the README tells users to.
+    return HttpOptions(
+        timeout=settings[options.TIMEOUT].value,
+        retries=settings[options.RETRIES].value,
+        max_rate_limit_wait=settings[options.RATE_LIMIT_WAIT].value,
+    )
+
+
+def credentials_of(settings: Settings) -> Credentials:
+    """The secrets of the settings, as the recipes take them."""
+    from .redact import Credentials
+
+    return Credentials(
+        password=_revealed(settings[options.PASSWORD].value),
+        client_secret=_revealed(settings[options.CLIENT_SECRET].value),
+        totp_secret=_revealed(settings[options.TOTP_SECRET].value),
     )
 
 

@@ -10,13 +10,17 @@ Verifying the tokens is ``verify``'s job; no network and no JWT library here.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .redact import fingerprint
+from .redact import fingerprint, register_tokens
 
 #: Bumped when the serialised shape of a TokenSet or Variant changes; older cache entries are then
 #: refetched.
@@ -109,6 +113,23 @@ class Variant:
         )
 
 
+def jwt_expiry(token: str | None) -> float | None:
+    """The ``exp`` claim of a JWT (RFC 7519 section 4.1.4), read from its payload without
+    verifying it: only ever to serve a token less long, never longer. None: not a JWS compact
+    token (RFC 7515 section 7.1: three dot-separated parts), or no numeric ``exp``."""
+    if not token or token.count(".") != 2:
+        return None
+    part = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    value = claims.get("exp") if isinstance(claims, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def _org_url(issuer: str) -> str:
     marker = issuer.find("/oauth2/")
     if marker >= 0:
@@ -140,8 +161,20 @@ class TokenSet:
     """Who signed in: ``_embedded.user`` of the authn answer (id, profile with login); empty for
     service apps."""
 
+    def __post_init__(self) -> None:
+        # Masked in pytest's output however the tokens came: sign-in, refresh or the disk cache.
+        register_tokens(self.access_token, self.id_token, self.refresh_token)
+
     def expires_in(self, now: float) -> float:
         return self.expires_at - now
+
+    @functools.cached_property
+    def valid_until(self) -> float:
+        """The earlier of ``expires_at`` and the ``exp`` of the token it describes (the access
+        token, else the ID token), when that is a JWT: a stored expiry that says more than the
+        token itself (an edited or stale entry) never keeps a dead token in use."""
+        own = jwt_expiry(self.access_token if self.access_token else self.id_token)
+        return self.expires_at if own is None else min(self.expires_at, own)
 
     def to_dict(self) -> dict[str, Any]:
         return {

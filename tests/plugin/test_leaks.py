@@ -233,7 +233,8 @@ def _run_leak_suites(root: Path) -> dict[str, Any]:
         control = Inner(
             root / "control",
             {"test_control.py": CONTROL},
-            {**settings, "OKTA_USERNAME": "control@example.com"},
+            # Masking off (masking.py): the deliberate leaks must then reach the outputs.
+            {**settings, "OKTA_USERNAME": "control@example.com", "OKTA_SHOW_SECRETS": "1"},
         )
         # The plugin's own emulator, two xdist workers: the demo org's secrets travel to them.
         emulated = Inner(

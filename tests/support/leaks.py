@@ -181,7 +181,9 @@ def _json_fields(data: Any) -> Iterator[tuple[str, str]]:
 
 
 def _forms(secret: str) -> set[str]:
-    """How a secret can be written out: as is, or escaped as XML, JSON, a repr or a URL."""
+    """How a secret can be written out: as is, escaped as XML, JSON, a repr or a URL, or in
+    base64 (standard and URL-safe, with and without padding)."""
+    encoded = base64.b64encode(secret.encode()).decode()
     return {
         secret,
         html.escape(secret, quote=True),
@@ -189,7 +191,19 @@ def _forms(secret: str) -> set[str]:
         repr(secret)[1:-1],
         quote(secret, safe=""),
         quote_plus(secret, safe=""),
+        encoded,
+        encoded.rstrip("="),
+        base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
     }
+
+
+def basic_credentials(client_id: str, secret: str) -> dict[str, str]:
+    """The Basic header values a client secret travels in (RFC 7617, and RFC 6749 section 2.3.1's
+    form-urlencoded variant), to be searched for as secrets of their own."""
+    found = {}
+    for user, password in ((client_id, secret), (quote_plus(client_id), quote_plus(secret))):
+        found[base64.b64encode(f"{user}:{password}".encode()).decode()] = "client secret (Basic)"
+    return found
 
 
 def find_leaks(secrets: Mapping[str, str], outputs: Mapping[str, str]) -> list[str]:
