@@ -8,6 +8,9 @@
 (b) The cost of requesting ``okta_access_token`` in 2000 tests with a warm cache: wall time of the
     suite, as a ratio to the same suite whose tests do not request it (one process, no xdist).
 (c) Start-up: ``pytest --collect-only`` on an empty suite, as a ratio to ``-p no:okta_user``.
+(d) A cache lock wait: how long after the holder releases an entry's lock the waiting process's
+    ``TokenCache.locked`` wakes (median and spread), beside filelock's default 50 ms polling,
+    alternating the two.
 
 Every run is a real ``pytest`` subprocess; times are medians of ``--repeat`` runs.
 """
@@ -17,17 +20,24 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from filelock import FileLock
+
+from pytest_okta_user.cache import TokenCache
 from pytest_okta_user.emulator import OktaEmulator
+from pytest_okta_user.tokens import Variant
 
 PLUGIN_TEST = """
 import pytest
@@ -197,18 +207,74 @@ def startup_cost(root: Path, env: dict[str, str], repeat: int) -> None:
     )
 
 
+def _wake_delay(
+    lock_path: Path, acquire_waiting: Callable[[], AbstractContextManager[object]]
+) -> float:
+    """Seconds from the release of ``lock_path`` (held here) to ``acquire_waiting`` returning in a
+    waiting thread (flock locks are per open file, so a thread waits as a process would)."""
+    holder = FileLock(str(lock_path), timeout=5)
+    holder.acquire()
+    waiting, woke = threading.Event(), []
+
+    def waiter() -> None:
+        waiting.set()
+        with acquire_waiting():
+            woke.append(time.perf_counter())
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    waiting.wait()
+    time.sleep(0.01 + random.random() * 0.02)  # let it poll a while, released at a random phase
+    released = time.perf_counter()
+    holder.release()
+    thread.join()
+    return woke[0] - released
+
+
+def lock_wake(root: Path, repeat: int) -> None:
+    cache = TokenCache(root / "d-cache", lock_timeout=5)
+    variant = Variant("https://example.okta.com/oauth2/default", "0oa1", "u", "code", ("openid",))
+    with cache.locked(variant):  # the folder and the lock file are made on first use
+        pass
+    lock_path = cache.lock_path(variant)
+    plugin: list[float] = []
+    default: list[float] = []
+    for _ in range(repeat):  # alternating, so load changes hit both alike
+        plugin.append(_wake_delay(lock_path, lambda: cache.locked(variant)))
+        default.append(
+            _wake_delay(lock_path, lambda: FileLock(str(lock_path), timeout=5))  # 50 ms polls
+        )
+
+    def spread(values: list[float]) -> str:
+        ordered = sorted(values)
+        p10, p90 = ordered[len(ordered) // 10], ordered[(len(ordered) * 9) // 10]
+        median = statistics.median(values)
+        return f"median {median * 1000:6.1f} ms  (p10 {p10 * 1000:.1f}, p90 {p90 * 1000:.1f})"
+
+    print(f"\n(d) a cache lock wait: wake-up after the holder's release, {repeat} paired waits")
+    print(f"    TokenCache.locked           {spread(plugin)}")
+    print(f"    filelock default (50 ms)    {spread(default)}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure (median)")
     parser.add_argument("--quick", action="store_true", help="smaller suites, fewer repeats")
+    parser.add_argument("--only-lock", action="store_true", help="only (d), the lock wake-up")
     args = parser.parse_args(argv)
     tests_a, tests_b, repeat = (40, 400, 3) if args.quick else (200, 2000, args.repeat)
 
     machine = f"{platform.system()}, {os.cpu_count()} CPUs"
     print(f"bench_cache: Python {platform.python_version()}, pytest-xdist -n 4, {machine}")
     root = Path(tempfile.mkdtemp(prefix="bench_cache-"))
+    if args.only_lock:
+        try:
+            lock_wake(root, 20 if args.quick else 100)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
     try:
         with OktaEmulator() as okta:
             env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_")}
@@ -217,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             requests_per_run(root, okta, env, tests_a)
             fixture_cost(root, env, tests_b, repeat)
             startup_cost(root, env, repeat)
+            lock_wake(root, 20 if args.quick else 100)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

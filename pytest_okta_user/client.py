@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -278,6 +280,64 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return False
 
 
+# --- Connections kept between sign-ins -----------------------------------------------------------
+
+_KEPT = threading.local()
+
+
+class _KeptSession(requests.Session):
+    """A session that reads the environment's proxy and CA settings once per sign-in, not once
+    per request: requests scans every environment variable for each request (``no_proxy`` and
+    ``*_proxy`` lookups), a tenth of a sign-in's client time. Proxies depend on the scheme and
+    host only; `fresh_environment` (each new OktaClient) makes a changed environment count."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], Any] = {}
+
+    def fresh_environment(self) -> None:
+        self._environment.clear()
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        parts = urlsplit(str(url))
+        key = (
+            parts.scheme,
+            parts.netloc,
+            tuple(sorted((proxies or {}).items())),
+            stream,
+            verify,
+            cert,
+        )
+        merged = self._environment.get(key)
+        if merged is None:
+            merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = merged
+        return dict(merged)
+
+
+def _kept_session() -> requests.Session:
+    """This thread's session: its open connections serve the next request to the same host, in
+    this sign-in and the next ones (a new TCP and TLS handshake per request was most of a sign-in's
+    time). Per thread, since a requests.Session is not safe to share between threads; per process
+    (a forked child opens its own connections). Cookies never outlive one sign-in (see close)."""
+    kept: _KeptSession | None = getattr(_KEPT, "session", None)
+    if kept is None or getattr(_KEPT, "pid", None) != os.getpid():
+        kept = _KeptSession()
+        _KEPT.session, _KEPT.pid = kept, os.getpid()
+    kept.fresh_environment()
+    return kept
+
+
+def forget_connections() -> None:
+    """Close this thread's kept connections (the next sign-in opens new ones)."""
+    kept: requests.Session | None = getattr(_KEPT, "session", None)
+    _KEPT.session = None
+    if kept is not None:
+        kept.close()
+
+
 # --- The client -----------------------------------------------------------------------------------
 
 
@@ -304,16 +364,17 @@ class OktaClient:
     ) -> None:
         self.org_url = org_url.rstrip("/")
         self.http = http or HttpOptions()
-        self._own_session = session is None
-        self.session = session or requests.Session()
+        self._kept = session is None
+        self.session = session or _kept_session()
         self._sleep = sleep
         self._clock = clock
         self._rate_limit_hits = 0
         self._rate_limit_waited = 0.0
 
     def close(self) -> None:
-        if self._own_session:
-            self.session.close()
+        if self._kept:
+            # The connections stay open for the next sign-in; what Okta set for this one does not.
+            self.session.cookies.clear()
 
     def __enter__(self) -> OktaClient:
         return self
@@ -553,14 +614,38 @@ class OktaClient:
 
     def keys(self, jwks_uri: str) -> SecretDict:
         """The JWKS at ``jwks_uri``."""
-        return self._get_json(jwks_uri, "/keys")
+        return self.keys_with_lifetime(jwks_uri)[0]
+
+    def keys_with_lifetime(self, jwks_uri: str) -> tuple[SecretDict, float]:
+        """The JWKS at ``jwks_uri``, and how many seconds it may be reused: its Cache-Control
+        max-age (Okta sends one: https://developer.okta.com/docs/concepts/key-rotation/), 0 when
+        the answer says not to keep it or says nothing."""
+        response = self._get("GET", jwks_uri, "/keys")
+        return self._json_ok(response, "/keys"), _max_age(response.headers.get("Cache-Control"))
 
     def _get_json(self, url: str, endpoint: str) -> SecretDict:
-        response = self._send("GET", url, Sealed(), endpoint=endpoint, safe=True)
+        return self._json_ok(self._get("GET", url, endpoint), endpoint)
+
+    def _get(self, method: str, url: str, endpoint: str) -> requests.Response:
+        return self._send(method, url, Sealed(), endpoint=endpoint, safe=True)
+
+    def _json_ok(self, response: requests.Response, endpoint: str) -> SecretDict:
         body = self._json(response, endpoint)
         if response.status_code != 200:
             raise diagnosis.error_from_body(body, status=response.status_code, endpoint=endpoint)
         return body
+
+
+def _max_age(cache_control: str | None) -> float:
+    """RFC 9111 section 5.2.2.1's max-age, 0 for no-store / no-cache / nothing usable."""
+    directives = [part.strip().lower() for part in (cache_control or "").split(",")]
+    if any(d in ("no-store", "no-cache") for d in directives):
+        return 0.0
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name.strip() == "max-age" and value.strip().strip('"').isdigit():
+            return float(value.strip().strip('"'))
+    return 0.0
 
 
 def _finite(value: str | None) -> float | None:

@@ -25,15 +25,15 @@ import pyotp
 import requests
 
 from . import diagnosis
-from .client import CLIENT_AUTH_METHODS, ClientAuth, HttpOptions, OktaClient
+from .client import CLIENT_AUTH_METHODS, ClientAuth, HttpOptions, OktaClient, forget_connections
 from .diagnosis import CLIENT_SECRET, FLOW, PASSWORD, REDIRECT_URI, SCOPES, TOTP_SECRET, USER
 from .errors import ConfigurationError, InvalidPasscode, RateLimitRestart
 from .options import FLOW_TABLE, FLOWS
 from .redact import Concealed, Credentials, RedactedStr, SecretDict
 from .tokens import TokenSet, Variant
-from .verify import KeySet, signing_kid, verify_access_token, verify_id_token
+from .verify import KeySet, forget_keys, signing_kid, verify_access_token, verify_id_token
 
-__all__ = ["exchange", "pkce_pair", "refresh"]
+__all__ = ["exchange", "forget_process_state", "pkce_pair", "refresh"]
 
 _SECRET_METHODS = tuple(m for m in CLIENT_AUTH_METHODS if m != "none")
 _TOTP_FACTOR = "token:software:totp"
@@ -466,11 +466,12 @@ def _token_set(
     scope = body.get("scope")
     scopes = tuple(str(scope).split()) if scope else variant.scopes
     issuer = variant.issuer.rstrip("/")
-    keys = KeySet()
+    # The keys this process already read for the issuer; refetched (once) for an unknown kid.
+    keys = KeySet.for_issuer(variant.keys_url, now=clock())
     id_token: RedactedStr | None = RedactedStr(body["id_token"]) if body.get("id_token") else None
     id_claims: dict[str, Any] = {}
     if id_token:
-        _fetch_keys_for(client, variant, keys, id_token)
+        _fetch_keys_for(client, variant, keys, id_token, clock)
         id_claims = verify_id_token(
             id_token,
             issuer=issuer,
@@ -483,7 +484,7 @@ def _token_set(
             access_token=access_token,
         )
     if not variant.is_org_server:
-        _fetch_keys_for(client, variant, keys, access_token)
+        _fetch_keys_for(client, variant, keys, access_token, clock)
     access_claims = verify_access_token(
         access_token, issuer=issuer, keys=keys, clock=clock, org_server=variant.is_org_server
     )
@@ -511,9 +512,21 @@ def _token_set(
     )
 
 
-def _fetch_keys_for(client: OktaClient, variant: Variant, keys: KeySet, token: str) -> None:
+def _fetch_keys_for(
+    client: OktaClient, variant: Variant, keys: KeySet, token: str, clock: Callable[[], float]
+) -> None:
     """Fetch the issuer's JWKS into ``keys`` if ``token`` is signed with a key they lack: on first
-    use, and once more for an unknown ``kid`` (a rotation). A sign-in whose tokens need no key
-    (the org server's opaque access token alone) fetches nothing."""
+    use in this process (or once the last fetch's Cache-Control lifetime is over), and once more
+    for an unknown ``kid`` (a rotation). A sign-in whose tokens need no key (the org server's
+    opaque access token alone, or keys already held) fetches nothing."""
     if keys.wants(signing_kid(token)):
-        keys.load(client.keys(variant.keys_url))
+        started = clock()
+        jwks, lifetime = client.keys_with_lifetime(variant.keys_url)
+        keys.load(jwks, fresh_until=started + lifetime)
+
+
+def forget_process_state() -> None:
+    """Forget the issuers' keys and close this thread's kept connections: the state a new
+    process starts without (for benchmarks and tests that measure or need a cold start)."""
+    forget_keys()
+    forget_connections()

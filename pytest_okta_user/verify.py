@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "LEEWAY",
     "KeySet",
     "check_token_hashes",
+    "forget_keys",
     "half_hash",
     "signing_kid",
     "verify_access_token",
@@ -35,17 +37,41 @@ __all__ = [
 LEEWAY = 30.0
 
 
+class _Published:
+    """What one issuer's JWKS held when last fetched, shared by the KeySets made from it."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, jwt.PyJWK] | None = None
+        self.raw: dict[str, dict[str, Any]] = {}
+        self.fresh_until = 0.0
+
+
 class KeySet:
     """An issuer's signing keys (its JWKS), as the caller fetched them.
 
     Fetched on first use, and once more when a token names an unknown ``kid`` (Okta rotates keys,
     sometimes in an emergency: https://developer.okta.com/docs/concepts/key-rotation/).
-    :meth:`wants` says when to fetch; :meth:`load` takes what was fetched.
+    :meth:`wants` says when to fetch; :meth:`load` takes what was fetched. A key's ``PyJWK`` is
+    built once, when its JWK first appears, and reused by later loads that still publish it.
+
+    :meth:`for_issuer` gives a KeySet sharing what was fetched for that JWKS URL earlier in the
+    process, so a later sign-in fetches nothing while its tokens name known keys (Okta: "cache
+    the jwks_uri response locally", within its Cache-Control lifetime, same page).
     """
 
-    def __init__(self) -> None:
-        self._keys: dict[str, jwt.PyJWK] | None = None
+    def __init__(self, published: _Published | None = None) -> None:
+        self._published = published if published is not None else _Published()
         self._refetched = False
+
+    @classmethod
+    def for_issuer(cls, jwks_uri: str, *, now: float) -> KeySet:
+        """A KeySet for one sign-in: the keys this process holds for ``jwks_uri`` (none once
+        their Cache-Control lifetime has passed), with its own one refetch for an unknown kid."""
+        with _ISSUERS_LOCK:
+            published = _ISSUERS.get(jwks_uri)
+            if published is None or (published.keys is not None and now >= published.fresh_until):
+                published = _ISSUERS[jwks_uri] = _Published()
+        return cls(published)
 
     def wants(self, kid: str | None) -> bool:
         """Whether the JWKS must be fetched (again) before a token signed by ``kid`` is verified:
@@ -53,26 +79,51 @@ class KeySet:
         token that is not a JWT) wants nothing: it fails verification without a key."""
         if kid is None:
             return False
-        if self._keys is None:
+        keys = self._published.keys
+        if keys is None:
             return True
-        return kid not in self._keys and not self._refetched
+        return kid not in keys and not self._refetched
 
-    def load(self, jwks: Mapping[str, Any]) -> None:
-        """Take a fetched JWKS; a second load is the one refetch allowed."""
-        if self._keys is not None:
+    def load(self, jwks: Mapping[str, Any], *, fresh_until: float = 0.0) -> None:
+        """Take a fetched JWKS; a second load is the one refetch allowed.
+
+        ``fresh_until``: until when (the caller's clock) other sign-ins may reuse these keys."""
+        published = self._published
+        if published.keys is not None:
             self._refetched = True
         keys: dict[str, jwt.PyJWK] = {}
+        raw: dict[str, dict[str, Any]] = {}
         for jwk in jwks.get("keys") or ():
             if not isinstance(jwk, Mapping) or "kid" not in jwk:
                 continue
+            kid, value = str(jwk["kid"]), dict(jwk)
+            known = (published.keys or {}).get(kid)
+            if known is not None and published.raw.get(kid) == value:
+                keys[kid], raw[kid] = known, value
+                continue
             try:
-                keys[str(jwk["kid"])] = jwt.PyJWK(dict(jwk))
+                keys[kid] = jwt.PyJWK(value)
             except jwt.PyJWTError:
                 continue  # a key type we cannot use (e.g. an encryption key) is simply not ours
-        self._keys = keys
+            raw[kid] = value
+        # One assignment each: a concurrent reader sees the old set or the new one, never half.
+        published.raw = raw
+        published.keys = keys
+        published.fresh_until = fresh_until
 
     def get(self, kid: str) -> jwt.PyJWK | None:
-        return None if self._keys is None else self._keys.get(kid)
+        keys = self._published.keys
+        return None if keys is None else keys.get(kid)
+
+
+_ISSUERS: dict[str, _Published] = {}
+_ISSUERS_LOCK = threading.Lock()
+
+
+def forget_keys() -> None:
+    """Forget every issuer's keys (what a new process would know: nothing)."""
+    with _ISSUERS_LOCK:
+        _ISSUERS.clear()
 
 
 def signing_kid(token: str) -> str | None:

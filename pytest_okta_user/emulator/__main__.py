@@ -1,7 +1,15 @@
 """`python -m pytest_okta_user.emulator`: serve an emulated Okta org until interrupted.
 
-Prints the settings a client needs as OKTA_NAME=value lines (the plugin's names), so that another
-shell can run `env $(python -m ... | head -n 6) pytest` or copy them.
+Prints the settings a client needs on stdout as NAME=value lines, the names the plugin reads, and
+nothing else there: 7 lines (OKTA_DOMAIN, OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, OKTA_REDIRECT_URI,
+OKTA_USERNAME, OKTA_PASSWORD, OKTA_EMULATOR_INSTANCE), 9 with --tls (REQUESTS_CA_BUNDLE and
+SSL_CERT_FILE too). What it tells a person goes to stderr. Another shell reads them from a file:
+
+    python -m pytest_okta_user.emulator --port 8900 > okta.env &
+    set -a; . ./okta.env; set +a; pytest
+
+(`env $(python -m ... | head -n 7) pytest` would wait forever: the command substitution ends only
+when the server does.)
 """
 
 from __future__ import annotations

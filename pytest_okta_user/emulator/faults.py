@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,15 +160,20 @@ class RequestRecord:
 
 
 class RequestLog:
-    """The answered requests, in order; shared by the server's threads."""
+    """The answered requests, shared by the server's threads: the last KEPT of them in order, and
+    exact counts of all of them per endpoint (a long run keeps its counts, not every record)."""
+
+    KEPT = 5000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records: list[RequestRecord] = []
+        self._records: deque[RequestRecord] = deque(maxlen=self.KEPT)
+        self._counts: Counter[str] = Counter()
 
     def add(self, record: RequestRecord) -> None:
         with self._lock:
             self._records.append(record)
+            self._counts[record.endpoint] += 1
 
     def records(self) -> list[RequestRecord]:
         with self._lock:
@@ -175,8 +181,9 @@ class RequestLog:
 
     def count(self, endpoint: str) -> int:
         with self._lock:
-            return sum(1 for record in self._records if record.endpoint == endpoint)
+            return self._counts[endpoint]
 
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+            self._counts.clear()

@@ -9,6 +9,7 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,9 @@ class KeyStore:
         self._lock = threading.Lock()
         self._keys: dict[str, SigningKey] = {}
         self._by_kid: dict[str, SigningKey] = {}
+        # Keys being made (by `prepare`'s thread or a request): others wanting one wait for it.
+        self._making: dict[str, threading.Event] = {}
+        self._stop_preparing = threading.Event()
         self._key_file = Path(key_file) if key_file is not None else None
         self.instance_id = secrets.token_hex(8)
         if self._key_file is not None:
@@ -135,13 +139,55 @@ class KeyStore:
             self.instance_id = str(stored["instance_id"])
 
     def get(self, name: str) -> SigningKey:
-        with self._lock:
-            key = self._keys.get(name)
-            if key is None:
-                key = self._create(name)
+        while True:
+            with self._lock:
+                key = self._keys.get(name)
+                if key is not None:
+                    return key
+                making = self._making.get(name)
+                if making is None:
+                    making = self._making[name] = threading.Event()
+                    break
+            making.wait()
+        return self._make(name, making)
+
+    def _make(self, name: str, making: threading.Event) -> SigningKey:
+        """Make `name`'s key outside the lock (about 50 ms): other keys stay readable meanwhile."""
+        try:
+            key = self._create(name)
+            with self._lock:
                 self._keys[name] = key
                 self._by_kid[key.kid] = key
             return key
+        finally:
+            with self._lock:
+                del self._making[name]
+            making.set()
+
+    def prepare(self, names: Iterable[str]) -> list[threading.Thread]:
+        """Make these keys now, each on its own background thread (OpenSSL lets them run side by
+        side), so that the first sign-in does not wait for them one after the other (two
+        RSA-2048 keys were ~100 ms of it). `get` waits for a key being made rather than making it
+        twice; keys not named here are made on first use, as before."""
+
+        def make(name: str) -> None:
+            if not self._stop_preparing.is_set():
+                self.get(name)
+
+        self._stop_preparing.clear()
+        threads = [
+            threading.Thread(
+                target=make, args=(name,), name=f"okta-emulator-key:{name}", daemon=True
+            )
+            for name in names
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def stop_preparing(self) -> None:
+        """Make no more keys ahead (a stopped emulator's CPU is the next one's)."""
+        self._stop_preparing.set()
 
     def by_kid(self, kid: str) -> SigningKey | None:
         with self._lock:

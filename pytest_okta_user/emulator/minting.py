@@ -33,6 +33,9 @@ class TokenMinting:
     access_tokens: dict[str, AccessRecord]
     refresh_tokens: dict[str, RefreshRecord]
     revoked_families: set[str]
+    servers: dict[str, AuthServer]
+
+    def _added(self) -> None: ...
 
     def issuer(self, base_url: str, server: AuthServer) -> str:
         return base_url if server.is_org else f"{base_url}/oauth2/{server.id}"
@@ -41,6 +44,15 @@ class TokenMinting:
         if server.is_org:
             return self.keys.get("org-access" if access_token else "org")
         return self.keys.get(f"as:{server.id}")
+
+    def first_sign_in_keys(self) -> list[str]:
+        """The keys a first sign-in at the default custom server needs: its signing key and the
+        next one (both in its JWKS). The org server's and other servers' keys are made on first
+        use: making every key ahead would take CPU from the sign-ins of a busy machine."""
+        default = self.servers.get("default")
+        if default is None or default.is_org:
+            return []
+        return [f"as:{default.id}", f"next:as:{default.id}"]
 
     def published_keys(self, server: AuthServer) -> list[dict[str, str]]:
         """The server's JWKS: 2 keys, the signing key and the next one, generated ahead of rotation
@@ -106,6 +118,7 @@ class TokenMinting:
             self.access_tokens[jti] = AccessRecord(
                 server.id, app.client_id, user.id if user else None, family, now + lifetime
             )
+            self._added()
         id_token = None
         if want_id and user is not None:
             id_token = self._mint_id_token(
@@ -237,6 +250,7 @@ class TokenMinting:
             issued_at=now,
             expires_at=expires_at,
         )
+        self._added()
         return token
 
     def rotate_refresh_token(
@@ -258,7 +272,9 @@ class TokenMinting:
         )
 
     def revoke_access_token(self, jti: str) -> None:
-        self.access_tokens[jti].revoked = True
+        record = self.access_tokens.get(jti)
+        if record is not None:
+            record.revoked = True
 
     def revoke_family(self, family: str) -> None:
         """Reuse detected: the whole chain of refresh tokens and their access tokens dies."""

@@ -54,6 +54,9 @@ class Org(TokenMinting):
     CODE_LIFETIME = 300
     SESSION_LIFETIME = 7200
     ORG_REFRESH_LIFETIME = 90 * 24 * 3600
+    #: Records added between two sweeps of what has expired or been used (`_sweep`): memory stays
+    #: proportional to the records still alive, whatever the number of sign-ins.
+    SWEEP_EVERY = 256
 
     def __init__(self, clock: Clock, keys: KeyStore) -> None:
         self.lock = threading.RLock()
@@ -87,7 +90,52 @@ class Org(TokenMinting):
         self.revoked_families: set[str] = set()
         self.access_tokens: dict[str, AccessRecord] = {}
         self.used_assertions: dict[str, float] = {}
+        self._added_since_sweep = 0
         self.limiter.clear()
+
+    def _added(self) -> None:
+        """Count a new runtime record; every SWEEP_EVERY of them, drop the dead ones."""
+        self._added_since_sweep += 1
+        if self._added_since_sweep >= self.SWEEP_EVERY:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Drop records that can no longer change an answer: expired ones, used codes and
+        sessionTokens (a used one and an unknown one are answered alike), and revoked refresh
+        families none of whose tokens is left. Called with `lock` held, as every writer is."""
+        self._added_since_sweep = 0
+        now = self.clock.now()
+        for store in (self.transactions, self.sessions, self.access_tokens):
+            for key in [k for k, r in store.items() if r.expires_at <= now]:
+                del store[key]
+        for key in [k for k, r in self.session_tokens.items() if r.used or r.expires_at <= now]:
+            del self.session_tokens[key]
+        for key in [k for k, r in self.codes.items() if r.used or r.expires_at <= now]:
+            del self.codes[key]
+        for key in [
+            k
+            for k, r in self.refresh_tokens.items()
+            if r.expires_at is not None and r.expires_at <= now
+        ]:
+            del self.refresh_tokens[key]
+        if self.revoked_families:
+            alive = {r.family for r in self.refresh_tokens.values()}
+            alive |= {r.family for r in self.access_tokens.values() if r.family is not None}
+            self.revoked_families &= alive
+
+    def record_counts(self) -> dict[str, int]:
+        """How many records each runtime store holds (tests check they stay bounded)."""
+        with self.lock:
+            return {
+                "transactions": len(self.transactions),
+                "session_tokens": len(self.session_tokens),
+                "sessions": len(self.sessions),
+                "codes": len(self.codes),
+                "refresh_tokens": len(self.refresh_tokens),
+                "revoked_families": len(self.revoked_families),
+                "access_tokens": len(self.access_tokens),
+                "used_assertions": len(self.used_assertions),
+            }
 
     def clear(self) -> None:
         """Forget every user, app, custom server, session and token (the org server stays)."""
@@ -404,6 +452,7 @@ class Org(TokenMinting):
         self.transactions[token] = Transaction(
             user.id, status, self.clock.now() + self.STATE_TOKEN_LIFETIME
         )
+        self._added()
         return token
 
     def end_transaction(self, state_token: str) -> None:
@@ -421,11 +470,13 @@ class Org(TokenMinting):
         token = "20111" + opaque_token(30)
         expires_at = self.clock.now() + self.SESSION_TOKEN_LIFETIME
         self.session_tokens[token] = SessionToken(user.id, expires_at, amr, self.clock.now())
+        self._added()
         return token, expires_at
 
     def redeem_session_token(self, token: str) -> SessionToken | None:
         """Single use: a second redemption, or one after 5 minutes, finds nothing."""
-        record = self.session_tokens.get(token)
+        # Gone once used: a used sessionToken and an unknown one are answered alike.
+        record = self.session_tokens.pop(token, None)
         if record is None or record.used or record.expires_at <= self.clock.now():
             return None
         record.used = True
@@ -436,6 +487,7 @@ class Org(TokenMinting):
         self.sessions[sid] = Session(
             user_id, auth_time, amr, self.clock.now() + self.SESSION_LIFETIME
         )
+        self._added()
         return sid
 
     def session(self, sid: str) -> Session | None:
@@ -472,6 +524,7 @@ class Org(TokenMinting):
     def issue_code(self, **fields: Any) -> str:
         code = opaque_token(32)
         self.codes[code] = AuthCode(expires_at=self.clock.now() + self.CODE_LIFETIME, **fields)
+        self._added()
         return code
 
     def live_code(self, code: str) -> AuthCode | None:

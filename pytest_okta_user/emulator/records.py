@@ -150,7 +150,7 @@ DEMO = DemoOrg()
 # -- runtime records ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Transaction:
     """An /api/v1/authn transaction (stateToken) that is waiting for MFA or a password change."""
 
@@ -159,7 +159,7 @@ class Transaction:
     expires_at: float
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionToken:
     user_id: str
     expires_at: float
@@ -168,7 +168,7 @@ class SessionToken:
     used: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """A browser session (the `sid` cookie)."""
 
@@ -178,7 +178,7 @@ class Session:
     expires_at: float
 
 
-@dataclass
+@dataclass(slots=True)
 class AuthCode:
     client_id: str
     server_id: str
@@ -193,7 +193,7 @@ class AuthCode:
     used: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class RefreshRecord:
     family: str
     server_id: str
@@ -207,7 +207,7 @@ class RefreshRecord:
     rotated_at: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class AccessRecord:
     server_id: str
     client_id: str

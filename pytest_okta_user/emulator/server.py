@@ -1,4 +1,5 @@
-"""Running the emulator: `OktaEmulator`, a threaded werkzeug server in a daemon thread; TLS."""
+"""Running the emulator: `OktaEmulator`, a keep-alive werkzeug server (serving.py) in a daemon
+thread; TLS."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EmulatorApp
 from .config import apply_config as _apply_config
@@ -31,13 +31,14 @@ from .hosts import HostPolicy
 from .keys import Clock, KeyStore
 from .model import Org
 from .records import DEMO
+from .serving import KeepAliveHandler, PooledWSGIServer
 
 # Seconds a connection may stay silent (request line, headers, body; idle keep-alive) before it is
 # closed: a stalled client holds only its own thread, and not for ever.
 READ_TIMEOUT = 20.0
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _QuietHandler(KeepAliveHandler):
     """No access log on stderr: test output stays readable (the request log is `okta.requests`).
 
     `timeout` (socketserver.StreamRequestHandler) is the read timeout, set per emulator.
@@ -103,7 +104,7 @@ class OktaEmulator:
         )
         self.faults: Faults = self.app.faults
         self.ca_file: str | None = None
-        self._server: BaseWSGIServer | None = None
+        self._server: PooledWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._tls_dir: str | None = None
 
@@ -118,9 +119,7 @@ class OktaEmulator:
             self._tls_dir = tempfile.mkdtemp(prefix="okta-emulator-tls-")
             context, self.ca_file = _tls_context(Path(self._tls_dir), self.host)
         handler = type("_Handler", (_QuietHandler,), {"timeout": self.read_timeout})
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=handler
-        )
+        self._server = PooledWSGIServer(self.host, self.port, self.app, handler)
         if context is not None:
             # Not make_server(ssl_context=...): werkzeug's socket would handshake inside accept(),
             # on the one thread that serves every connection, so a client that connects and says
@@ -131,6 +130,8 @@ class OktaEmulator:
             )
             self._server.ssl_context = context
         self.port = self._server.server_port
+        # Made while the caller gets ready (collection, fixtures), not during its first sign-in.
+        self._keys.prepare(self.org.first_sign_in_keys())
         self._thread = threading.Thread(
             # A short poll keeps stop() quick (shutdown waits for the next poll).
             target=self._server.serve_forever,
@@ -142,6 +143,7 @@ class OktaEmulator:
         return self
 
     def stop(self) -> None:
+        self._keys.stop_preparing()
         server, self._server = self._server, None
         if server is not None:
             stopper = threading.Thread(target=server.shutdown, daemon=True)
@@ -154,6 +156,8 @@ class OktaEmulator:
                 socket.create_connection((host, self.port), timeout=1).close()
             stopper.join()
             server.server_close()
+            # Kept-alive connections would otherwise go on being answered by a stopped emulator.
+            server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -239,7 +243,8 @@ class OktaEmulator:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Answered requests in order: method, path, endpoint, status (never queries or bodies)."""
+        """Answered requests in order: method, path, endpoint, status (never queries or bodies);
+        the last 5000 (`count` stays exact beyond them)."""
         return self.app.log.records()
 
     def count(self, endpoint: str) -> int:

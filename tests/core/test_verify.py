@@ -50,9 +50,10 @@ def loaded(*jwks: dict[str, Any]) -> KeySet:
 
 
 class Fetcher:
-    def __init__(self, *answers: list[dict[str, Any]]) -> None:
+    def __init__(self, *answers: list[dict[str, Any]], lifetime: float = 0.0) -> None:
         self.answers = list(answers)
         self.calls = 0
+        self.lifetime = lifetime
 
     def __call__(self) -> dict[str, Any]:
         self.calls += 1
@@ -71,16 +72,24 @@ class FakeClient:
         self.fetch = fetch
         self.urls: list[str] = []
 
-    def keys(self, jwks_uri: str) -> dict[str, Any]:
+    def keys_with_lifetime(self, jwks_uri: str) -> tuple[dict[str, Any], float]:
         self.urls.append(jwks_uri)
-        return self.fetch()
+        return self.fetch(), self.fetch.lifetime
+
+
+VARIANT = Variant(CUSTOM, "0oaclient", "tester", "pkce", ("openid",), "http://localhost/cb")
+
+
+@pytest.fixture(autouse=True)
+def _no_keys_from_other_tests() -> None:
+    flows.forget_process_state()
 
 
 def verify_as_the_recipe_does(fetch: Fetcher, keys: KeySet, token: str) -> dict[str, Any]:
     """flows' own key fetching (lazy, one refetch for an unknown kid), then the verification."""
     client = FakeClient(fetch)
     variant = Variant(CUSTOM, "0oaclient", "tester", "pkce", ("openid",), "http://localhost/cb")
-    flows._fetch_keys_for(cast(OktaClient, client), variant, keys, token)
+    flows._fetch_keys_for(cast(OktaClient, client), variant, keys, token, clock)
     assert set(client.urls) <= {variant.keys_url}
     return verify_id_token(token, issuer=CUSTOM, client_id="0oaclient", keys=keys, clock=clock)
 
@@ -146,6 +155,58 @@ def test_unknown_kid_refetches_once() -> None:
     with pytest.raises(TokenVerificationError, match="not in the issuer's JWKS"):
         verify_as_the_recipe_does(fetch, keys, _token(KEY_B, "zzz"))
     assert fetch.calls == 2  # only one refetch per key set
+
+
+def sign_in_keys(now: float = NOW) -> KeySet:
+    """The key set a sign-in starts with: what the process holds for the issuer."""
+    return KeySet.for_issuer(VARIANT.keys_url, now=now)
+
+
+def test_a_later_sign_in_reuses_the_issuers_keys_within_their_lifetime() -> None:
+    fetch = Fetcher([_jwk(KEY_A, "a")], lifetime=3600)
+    verify_as_the_recipe_does(fetch, sign_in_keys(), _token(KEY_A, "a"))
+    verify_as_the_recipe_does(fetch, sign_in_keys(NOW + 3599), _token(KEY_A, "a"))
+    assert fetch.calls == 1
+    # Past the answer's Cache-Control max-age the keys are read again.
+    verify_as_the_recipe_does(fetch, sign_in_keys(NOW + 3600), _token(KEY_A, "a"))
+    assert fetch.calls == 2
+
+
+def test_keys_without_a_lifetime_are_not_reused() -> None:
+    fetch = Fetcher([_jwk(KEY_A, "a")], lifetime=0)
+    verify_as_the_recipe_does(fetch, sign_in_keys(), _token(KEY_A, "a"))
+    verify_as_the_recipe_does(fetch, sign_in_keys(), _token(KEY_A, "a"))
+    assert fetch.calls == 2
+
+
+def test_each_sign_in_may_refetch_once_for_a_rotated_key() -> None:
+    # Okta rotates keys (https://developer.okta.com/docs/concepts/key-rotation/): a kid the
+    # cached set lacks is one refetch per sign-in, never more, however long the cache lives.
+    fetch = Fetcher([_jwk(KEY_A, "a")], [_jwk(KEY_A, "a"), _jwk(KEY_B, "b")], lifetime=3600)
+    verify_as_the_recipe_does(fetch, sign_in_keys(), _token(KEY_A, "a"))
+    keys = sign_in_keys()
+    verify_as_the_recipe_does(fetch, keys, _token(KEY_B, "b"))
+    assert fetch.calls == 2
+    with pytest.raises(TokenVerificationError, match="not in the issuer's JWKS"):
+        verify_as_the_recipe_does(fetch, keys, _token(KEY_B, "zzz"))
+    assert fetch.calls == 2
+    # The next sign-in starts from the rotated set, and has its own one refetch.
+    verify_as_the_recipe_does(fetch, sign_in_keys(), _token(KEY_B, "b"))
+    assert fetch.calls == 2
+    with pytest.raises(TokenVerificationError, match="not in the issuer's JWKS"):
+        verify_as_the_recipe_does(fetch, sign_in_keys(), _token(KEY_B, "zzz"))
+    assert fetch.calls == 3
+
+
+def test_a_keys_pyjwk_is_built_once_while_it_is_published() -> None:
+    keys = loaded(_jwk(KEY_A, "a"))
+    first = keys.get("a")
+    keys.load({"keys": [_jwk(KEY_A, "a"), _jwk(KEY_B, "b")]})
+    assert keys.get("a") is first
+    # Other material under the same kid is a new key, not the old one.
+    keys.load({"keys": [_jwk(KEY_B, "a")]})
+    assert keys.get("a") is not first
+    assert keys.get("b") is None
 
 
 def test_custom_server_access_token_is_verified_and_aud_recorded() -> None:

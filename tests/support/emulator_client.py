@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from werkzeug.test import Client as WsgiClient
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -148,3 +149,40 @@ class Client:
 def _challenge(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def sign_in_wsgi(okta: OktaEmulator, http: WsgiClient) -> None:
+    """A complete code+PKCE sign-in through the WSGI app itself (no sockets): for measuring the
+    emulator's own state and memory (tests/emulator/test_emulator_under_load.py,
+    benchmarks/bench_memory.py)."""
+    authn = http.post(
+        f"{okta.url}/api/v1/authn",
+        json={"username": DEMO.user_login, "password": DEMO.user_password},
+    )
+    verifier, challenge = pkce_pair()
+    authorize = http.get(
+        f"{okta.issuer}/v1/authorize",
+        query_string={
+            "client_id": DEMO.web_client_id,
+            "redirect_uri": DEMO.web_redirect_uri,
+            "response_type": "code",
+            "scope": "openid profile email",
+            "state": "s",
+            "prompt": "none",
+            "sessionToken": authn.json["sessionToken"],
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+    code = parse_qs(urlsplit(authorize.headers["Location"]).query)["code"][0]
+    token = http.post(
+        f"{okta.issuer}/v1/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": DEMO.web_redirect_uri,
+            "code_verifier": verifier,
+        },
+        auth=(DEMO.web_client_id, DEMO.web_client_secret),
+    )
+    assert token.status_code == 200, token.text

@@ -1,0 +1,136 @@
+"""The pytest face against its floors, as ratios of paired, alternating runs.
+
+    .venv/bin/python benchmarks/bench_pytest.py [--long]
+
+start-up: `pytest --collect-only` on an empty folder with the plugin, against the same with
+    `-p no:okta_user -p floor_plugin` (benchmarks/floor_plugin.py: the same options, ini keys and
+    marker, nothing else). Goal: within 1.05x.
+per test: 2000 tests requesting `okta_access_token` with a warm token cache, against 2000 tests
+    requesting a trivial session fixture from a conftest (plugin disabled). Goal: within 1.03x.
+
+Every run is a real `pytest` subprocess against a fresh embedded emulator (the warm cache is
+filled once before timing). `--long` takes more pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _paired import load_average, paired
+
+from pytest_okta_user.emulator import OktaEmulator
+
+HERE = Path(__file__).resolve().parent
+
+TOKEN_TESTS = """
+import pytest
+
+@pytest.mark.parametrize("n", range({count}))
+def test_api(okta_access_token, n):
+    assert okta_access_token
+"""
+
+FLOOR_TESTS = """
+import pytest
+
+@pytest.mark.parametrize("n", range({count}))
+def test_api(token, n):
+    assert token
+"""
+
+FLOOR_CONFTEST = """
+import pytest
+
+@pytest.fixture(scope="session")
+def token():
+    return "a-token"
+"""
+
+
+def check_floor_plugin() -> None:
+    import floor_plugin
+
+    from pytest_okta_user.options import OPTIONS
+
+    # Names may differ (they cost nothing); what is registered, and how much, must not.
+    real = [(o.flag, o.name, bool(o.switch), bool(o.ini)) for o in OPTIONS if o.flag]
+    floor = [(flag, name, switch, bool(ini)) for flag, name, switch, ini in floor_plugin.FLAGS]
+    extra_ini = [o.ini for o in OPTIONS if o.ini and not o.flag]
+    if real != floor or extra_ini:
+        sys.exit("benchmarks/floor_plugin.py's FLAGS no longer match options.OPTIONS: update it")
+
+
+def pytest_run(folder: Path, env: dict[str, str], *args: str) -> float:
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*command, *args], cwd=folder, env=env, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode not in (0, 5):  # 5: nothing collected (the empty folder)
+        sys.exit(f"pytest {' '.join(args)} failed in {folder}:\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def suite(root: Path, name: str, tests: str, conftest: str | None = None) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "pytest.ini").write_text("[pytest]\n")
+    (folder / "test_suite.py").write_text(tests)
+    if conftest is not None:
+        (folder / "conftest.py").write_text(conftest)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--long", action="store_true", help="more pairs (a few minutes)")
+    parser.add_argument("--tests", type=int, default=2000)
+    args = parser.parse_args()
+    startup_pairs, per_test_pairs = (60, 16) if args.long else (20, 4)
+    check_floor_plugin()
+    print(f"bench_pytest: Python {sys.version.split()[0]}, {load_average()}")
+    root = Path(tempfile.mkdtemp(prefix="bench_pytest-"))
+    try:
+        with OktaEmulator() as okta:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_")}
+            env.pop("PYTEST_ADDOPTS", None)
+            env.update(okta.env())
+            env["OKTA_CACHE_DIR"] = str(root / "cache")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+            empty = suite(root, "empty", "")
+            floor_args = ("--collect-only", "-p", "no:okta_user", "-p", "floor_plugin")
+            startup = paired(
+                "start-up: --collect-only, empty folder",
+                lambda: pytest_run(empty, env, "--collect-only"),
+                lambda: pytest_run(empty, env, *floor_args),
+                startup_pairs,
+            )
+            print(startup.line("ms", 1000))
+            with_token = suite(root, "token", TOKEN_TESTS.format(count=args.tests))
+            floor = suite(root, "floor", FLOOR_TESTS.format(count=args.tests), FLOOR_CONFTEST)
+            pytest_run(with_token, env)  # fills the cache: the timed runs sign in zero times
+            signed_in = okta.count("authn")
+            per_test = paired(
+                f"per test: {args.tests} tests, warm cache",
+                lambda: pytest_run(with_token, env),
+                lambda: pytest_run(floor, env, "-p", "no:okta_user"),
+                per_test_pairs,
+            )
+            print(per_test.line("s"))
+            if okta.count("authn") != signed_in:
+                print("  (warning: the timed runs signed in: the cache was not warm)")
+            print(f"  {load_average()}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""The HTTP/1.1 server under `OktaEmulator`: werkzeug's machinery, keep-alive, reused threads.
+
+werkzeug's development server answers every request with `Connection: close` (http.server cannot
+tell where an unread body ends) and starts a thread per connection: a sign-in (three requests)
+paid three TCP handshakes and three thread starts. Here:
+
+* keep-alive: the body each request announced (Content-Length) is counted as the app reads it and
+  the rest drained before the next request line is read; a chunked body, one too large to drain,
+  or a body that never came closes the connection instead, as werkzeug always does.
+  The read timeout (`StreamRequestHandler.timeout`) bounds idle keep-alive waits too.
+* threads: each connection runs on a pooled thread, reused once its connection closes. The pool
+  is not bounded: a connection holds its thread while idle, so a bounded pool would let a few
+  silent clients stall everyone (tests/emulator/test_emulator_safety.py); idle threads exit
+  after a while.
+* stop: the connections still open are shut down, so no thread keeps answering for a stopped org.
+
+A well-kept alternative was weighed: waitress has no TLS; cheroot does its TLS handshake on the
+thread that accepts every connection (the stall `server.py` avoids). werkzeug stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+
+# The most unread body bytes drained to keep a connection (more: the connection is closed).
+DRAIN_LIMIT = 64 * 1024
+# Seconds an idle pooled thread waits for a new connection before it exits.
+IDLE_THREAD_SECONDS = 30.0
+
+
+class _CountingReader:
+    """The request body stream as the app sees it, counting what it reads."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.consumed = 0
+        # The body stopped short (timeout, end of stream): the connection cannot be reused, and
+        # draining it would only wait out the read timeout a second time.
+        self.broken = False
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._call(self._raw.read, size)
+        if size is not None and size > 0 and len(data) < size:
+            self.broken = True
+        self.consumed += len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data: bytes = self._call(self._raw.readline, size)
+        self.consumed += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        count: int = self._call(self._raw.readinto, buffer) or 0
+        self.broken = self.broken or count < len(buffer)
+        self.consumed += count
+        return count
+
+    def _call(self, method: Callable[..., Any], argument: Any) -> Any:
+        try:
+            return method(argument)
+        except OSError:
+            self.broken = True
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+class _NothingMore:
+    """Stands in for the connection's stream while werkzeug answers: after each answer werkzeug
+    reads whatever has arrived (to let a client see a 413 rather than a reset), which on a kept
+    connection is the next request."""
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    readline = read
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """werkzeug's request handler, speaking HTTP/1.1 with persistent connections."""
+
+    protocol_version = "HTTP/1.1"
+    _body: _CountingReader | None = None
+
+    def run_wsgi(self) -> None:
+        length = (self.headers.get("Content-Length") or "0").strip()
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        if chunked or not length.isdigit() or int(length) > DRAIN_LIMIT:
+            # werkzeug's own way: Connection: close, and what is left of the body read away.
+            self._body = None
+            super().run_wsgi()
+            self.close_connection = True
+            return
+        self._body = body = _CountingReader(self.rfile)
+        stream, self.rfile = self.rfile, _NothingMore()  # type: ignore[assignment]
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = stream
+        left = int(length) - body.consumed
+        try:
+            while left > 0 and not body.broken:
+                chunk = self.rfile.read(min(left, 16384))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            left = -1
+        if left or body.broken:
+            self.close_connection = True
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        if self._body is not None:
+            environ["wsgi.input"] = self._body
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # werkzeug always adds "Connection: close"; it is sent only when the connection will end
+        # (a body that never fully came is known by now: the app reads it before answering).
+        if keyword.lower() == "connection" and value.lower() == "close":
+            body = self._body
+            if body is not None and not body.broken:
+                return
+        super().send_header(keyword, value)
+
+
+class _ElasticPool:
+    """Threads that run one job each at a time, reused while jobs keep coming, never a bound."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]]] = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def submit(self, job: Callable[..., None], *args: Any) -> None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._jobs.put((job, args))
+                return
+        threading.Thread(target=self._work, args=(job, args), name=self._name, daemon=True).start()
+
+    def _work(self, job: Callable[..., None], args: tuple[Any, ...]) -> None:
+        while True:
+            job(*args)
+            with self._lock:
+                self._idle += 1
+            try:
+                job, args = self._jobs.get(timeout=IDLE_THREAD_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    # A job handed over as the wait ended is this thread's (submit counted it).
+                    try:
+                        job, args = self._jobs.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+                        return
+
+
+class PooledWSGIServer(BaseWSGIServer):
+    """werkzeug's WSGI server, each connection on a pooled thread; `close_connections` on stop."""
+
+    multithread = True
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, app: Any, handler: type[WSGIRequestHandler]) -> None:
+        super().__init__(host, port, app, handler=handler)
+        self._pool = _ElasticPool(f"okta-emulator:{self.server_port}")
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # http.server sends the head and the body in separate writes: on a kept connection Nagle's
+        # algorithm would hold the body until the client's delayed ACK (~40 ms an answer).
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._open_lock:
+            self._open.add(request)
+        self._pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            with self._open_lock:
+                self._open.discard(request)
+            self.shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every open connection (their threads then see end of stream and return)."""
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
