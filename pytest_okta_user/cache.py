@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import math
 import os
@@ -38,7 +39,7 @@ import re
 import stat
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,17 @@ __all__ = ["SUBFOLDER", "TokenCache"]
 ENTRY_SUFFIX = ".json"
 LOCK_SUFFIX = ".lock"
 FAILED_SUFFIX = ".failed"
+#: An issuer's published key ids as one run fetched them (see :meth:`TokenCache.published_keys`).
+KEYS_SUFFIX = ".keys"
+#: How often a process waiting for an entry's lock tries it again. filelock's default (50 ms) is
+#: the floor of every wait for another worker's sign-in; a non-blocking flock() costs a few
+#: microseconds, so trying every 2 ms wakes the waiter within a few milliseconds of the release
+#: for a negligible CPU cost (benchmarks/bench_cache.py measures the wake-up).
+LOCK_POLL_INTERVAL = 0.002
 #: The folder of its own the plugin keeps the entries in, inside the configured cache folder.
 SUBFOLDER = "okta-user-tokens"
 # Only names this module writes are ever removed by clear(), even if the folder is shared.
-_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.(?:json|failed)")
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.(?:json|failed|keys)")
 _LOCK_NAME = re.compile(r"[0-9a-f]{32}\.lock")
 _TEMP_PREFIX = ".tmp-"
 _CACHE_NAMES = options.CACHE_DIR.describe()
@@ -94,33 +102,9 @@ class TokenCache:
     def failure_path(self, variant: Variant) -> Path:
         return self.folder / f"{variant.key}{FAILED_SUFFIX}"
 
-    @contextlib.contextmanager
-    def locked(self, variant: Variant) -> Iterator[None]:
+    def locked(self, variant: Variant) -> contextlib.AbstractContextManager[None]:
         """Hold the variant's lock: its holder reads, signs in and stores while others wait."""
-        lock_file = self.lock_path(variant)
-        try:
-            self._ensure_folder()
-        except OSError as exc:
-            raise self._unusable(self.folder, "its folder", exc) from None
-        lock = FileLock(str(lock_file), timeout=self.lock_timeout, mode=0o600)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise CacheLockTimeout(
-                f"Gave up after {self.lock_timeout:g}s waiting for the token cache lock {lock_file}"
-                f" ({variant.describe()}): another process holds it, most likely a pytest run"
-                " that is still signing in to Okta.",
-                "let that run finish or stop it (a process that dies releases the lock by"
-                " itself). Keep the cache on a local disk, since network filesystems may not"
-                f" honour or release locks: {_CACHE_NAMES}; or run without it:"
-                f" {options.NO_CACHE.flag}.",
-            ) from None
-        except OSError as exc:
-            raise self._unusable(lock_file, "the lock file", exc) from None
-        try:
-            yield
-        finally:
-            lock.release()
+        return self._locked_path(self.lock_path(variant), variant.describe())
 
     def store_failure(self, variant: Variant, run_id: str, error: OktaUserError) -> None:
         """Record, for the run ``run_id``, that signing in for ``variant`` failed with ``error``.
@@ -186,12 +170,18 @@ class TokenCache:
         warn only then (:meth:`unusable_warning`): under ``-W error`` the warning is an
         exception, and raised first it would stop the repair, run after run.
         """
+        tokens, problem, _run = self.inspect_entry(variant)
+        return tokens, problem
+
+    def inspect_entry(self, variant: Variant) -> tuple[TokenSet | None, str | None, str]:
+        """:meth:`inspect`, and the id of the run that stored the entry ("" if none was given):
+        tokens signed in for during this run need no check against the issuer's keys."""
         path = self.entry_path(variant)
         problem, raw = _read_file(path)
         if raw is None:
-            return None, problem
-        problem, tokens = _parse(raw, variant)
-        return tokens, problem
+            return None, problem, ""
+        problem, tokens, run_id = _parse(raw, variant)
+        return tokens, problem, run_id
 
     def unusable_warning(self, variant: Variant, problem: str) -> TokenCacheWarning:
         """The :class:`TokenCacheWarning` for an entry :meth:`inspect` found unusable: it names
@@ -206,12 +196,69 @@ class TokenCache:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.entry_path(variant))
 
-    def store(self, variant: Variant, tokens: TokenSet) -> None:
-        """Write the entry atomically, readable by its owner only."""
-        self._write(
-            self.entry_path(variant),
-            {"format": FORMAT_VERSION, "variant": variant.to_dict(), "tokens": tokens.to_dict()},
-        )
+    def store(self, variant: Variant, tokens: TokenSet, *, run_id: str = "") -> None:
+        """Write the entry atomically, readable by its owner only; ``run_id``: the run that signed
+        in for these tokens (see :meth:`inspect_entry`)."""
+        entry: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "variant": variant.to_dict(),
+            "tokens": tokens.to_dict(),
+        }
+        if run_id:
+            entry["run"] = run_id
+        self._write(self.entry_path(variant), entry)
+
+    def keys_path(self, issuer: str) -> Path:
+        digest = hashlib.sha256(issuer.encode()).hexdigest()[:32]
+        return self.folder / f"{digest}{KEYS_SUFFIX}"
+
+    def published_keys(
+        self, issuer: str, run_id: str, fetch: Callable[[], Iterable[str]]
+    ) -> frozenset[str]:
+        """The key ids ``issuer`` publishes, fetched (``fetch``) at most once per run by all the
+        processes sharing the cache: the first stores them with ``run_id`` beside the entries, the
+        others read them. Without a ``run_id`` every call fetches. Errors of ``fetch`` pass
+        through, and nothing is recorded then."""
+        if not run_id:
+            return frozenset(fetch())
+        path = self.keys_path(issuer)
+        with self._locked_path(path.with_suffix(LOCK_SUFFIX), f"the key ids of {issuer}"):
+            _problem, raw = _read_file(path)
+            known = None if raw is None else _keys_from(raw, issuer, run_id)
+            if known is not None:
+                return known
+            kids = frozenset(fetch())
+            with contextlib.suppress(OSError):
+                # Only sharing is lost if it cannot be written: each process then fetches once.
+                record = {"format": FORMAT_VERSION, "run": run_id, "issuer": issuer}
+                self._write(path, {**record, "kids": sorted(kids)})
+            return kids
+
+    @contextlib.contextmanager
+    def _locked_path(self, lock_file: Path, what: str) -> Iterator[None]:
+        try:
+            self._ensure_folder()
+        except OSError as exc:
+            raise self._unusable(self.folder, "its folder", exc) from None
+        lock = FileLock(str(lock_file), timeout=self.lock_timeout, mode=0o600)
+        try:
+            lock.acquire(poll_interval=LOCK_POLL_INTERVAL)
+        except Timeout:
+            raise CacheLockTimeout(
+                f"Gave up after {self.lock_timeout:g}s waiting for the token cache lock"
+                f" {lock_file} ({what}): another process holds it, most likely a pytest run"
+                " that is still signing in to Okta.",
+                "let that run finish or stop it (a process that dies releases the lock by"
+                " itself). Keep the cache on a local disk, since network filesystems may not"
+                f" honour or release locks: {_CACHE_NAMES}; or run without it:"
+                f" {options.NO_CACHE.flag}.",
+            ) from None
+        except OSError as exc:
+            raise self._unusable(lock_file, "the lock file", exc) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _write(self, target: Path, data: dict[str, Any]) -> None:
         self._ensure_folder()
@@ -353,37 +400,62 @@ class TokenCache:
         )
 
 
-def _parse(raw: bytes, variant: Variant) -> tuple[str | None, TokenSet | None]:
-    """(problem, tokens): exactly one of them is None. Problems never quote the file's content."""
+def _parse(raw: bytes, variant: Variant) -> tuple[str | None, TokenSet | None, str]:
+    """(problem, tokens, run): exactly one of the first two is None; run: the id of the run that
+    stored the entry, or "". Problems never quote the file's content."""
+    problem, tokens, data = _parse_entry(raw, variant)
+    run = data.get("run") if tokens is not None else None
+    return problem, tokens, run if isinstance(run, str) else ""
+
+
+def _parse_entry(
+    raw: bytes, variant: Variant
+) -> tuple[str | None, TokenSet | None, dict[str, Any]]:
     if not raw.strip():
-        return "it is empty (a write was interrupted)", None
+        return "it is empty (a write was interrupted)", None, {}
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return "it is not valid JSON (truncated or corrupt)", None
+        return "it is not valid JSON (truncated or corrupt)", None, {}
     if not isinstance(data, dict) or "format" not in data:
-        return "it is not a pytest-okta-user cache entry", None
+        return "it is not a pytest-okta-user cache entry", None, {}
     # type() rather than ==: JSON true equals 1 in Python.
     if type(data["format"]) is not int or data["format"] != FORMAT_VERSION:
         found = data["format"] if type(data["format"]) is int else "unknown"
         return (
             f"it has format {found}; this pytest-okta-user reads format {FORMAT_VERSION}",
             None,
+            {},
         )
     try:
         stored = Variant.from_dict(data["variant"])
     except (KeyError, TypeError, ValueError, AttributeError):
-        return "its variant is missing or malformed", None
+        return "its variant is missing or malformed", None, {}
     if stored != variant:
         # Same hash, different request: never serve one user's, client's or issuer's tokens.
-        return "it was written for a different variant", None
+        return "it was written for a different variant", None, {}
     fields = data.get("tokens")
     if not isinstance(fields, dict) or not _token_fields_ok(fields):
-        return "its tokens are missing or malformed", None
+        return "its tokens are missing or malformed", None, {}
     try:
-        return None, TokenSet.from_dict(fields)
+        return None, TokenSet.from_dict(fields), data
     except (KeyError, TypeError, ValueError, AttributeError):
-        return "its tokens are missing or malformed", None
+        return "its tokens are missing or malformed", None, {}
+
+
+def _keys_from(raw: bytes, issuer: str, run_id: str) -> frozenset[str] | None:
+    """The key ids a record of :meth:`TokenCache.published_keys` holds, if this run wrote it for
+    ``issuer``; else None (fetch again)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("run") != run_id or data.get("issuer") != issuer:
+        return None
+    kids = data.get("kids")
+    if not isinstance(kids, list) or not all(isinstance(k, str) for k in kids):
+        return None
+    return frozenset(kids)
 
 
 def _failure_from(raw: bytes, run_id: str) -> OktaUserError | None:
@@ -401,7 +473,10 @@ def _failure_from(raw: bytes, run_id: str) -> OktaUserError | None:
         cls = OktaUserError
     try:
         error = cls(what, fix)
-    except TypeError:  # a subclass that takes other arguments
+    except (TypeError, ValueError):
+        # A subclass that takes other arguments (MissingSettingsError takes a list of pairs).
+        error = OktaUserError(what, fix)
+    if (error.what, error.fix) != (what, fix):
         error = OktaUserError(what, fix)
     code, description, status = data.get("code"), data.get("description"), data.get("status")
     error.code = code if isinstance(code, str) else None

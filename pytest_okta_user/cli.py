@@ -20,7 +20,7 @@ from . import options
 from .errors import ConfigurationError, OktaUserError, SettingError
 from .inifile import IniFile, find_ini
 from .marker import OktaRequest, build_variant
-from .options import FLOW_TABLE, FLOWS, BadValue
+from .options import FLOWS, BadValue
 from .redact import Secret
 from .settings import Settings, can_prompt, check_writable_folder, resolve
 
@@ -50,6 +50,8 @@ def main(
     environ = os.environ if env is None else env
     try:
         settings = _settings(environ, cwd or Path.cwd())
+        for message in settings.deprecations:
+            print(f"{PROG}: warning: {message.removeprefix('pytest-okta-user: ')}", file=err)
         if args.command == "token":
             scopes = _scopes(args.scopes)
             settings = _with_prompted_password(settings, environ, ask_password, stdin_isatty)
@@ -151,15 +153,18 @@ def _with_prompted_password(
     ask_password: Callable[[str], str],
     stdin_isatty: Callable[[], bool],
 ) -> Settings:
-    """Ask for the password in a terminal when no setting gives one (never under CI)."""
-    if settings[options.PASSWORD].value is not None:
-        return settings
-    user = settings[options.USER].value
-    if user is None or not FLOW_TABLE[settings[options.FLOW].value].signs_in_user:
+    """Ask for the password in a terminal when no setting gives one (never under CI), unless the
+    token cache holds a fresh token for the configured flow and user (no sign-in is needed)."""
+    user, _why_not = settings.prompt_user()
+    if user is None:
         return settings
     allowed, why_not = can_prompt(stdin_isatty(), env)
     if not allowed:
         return settings.with_password(None, why_not)
+    from .provider import serves_from_cache
+
+    if serves_from_cache(settings):
+        return settings
     try:
         answer = Secret(ask_password(f"Okta password for {user}: "))
     except EOFError:

@@ -237,3 +237,10 @@ class CacheUnusable(OktaUserError):
 
 class ShortLivedTokenWarning(UserWarning):
     """A new token lives less than ``min_ttl``: used anyway, not re-fetched again and again."""
+
+
+class OktaUserDeprecationWarning(DeprecationWarning):
+    """A name or form the plugin still reads but will drop (an old ini key): the message names the
+    old and the new. Like pytest's own ``PytestDeprecationWarning`` (no pytest import here), so
+    ``-W error::DeprecationWarning`` catches it; the plugin warns once per run, on the controller.
+    """

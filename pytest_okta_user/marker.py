@@ -7,7 +7,7 @@ error, and a script calls :func:`build_variant` directly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,8 @@ __all__ = [
     "build_variant",
     "expand_marker",
     "factory_request",
+    "fanned_out",
+    "marker_ids",
 ]
 
 MARKER_KEYWORDS = ("flow", "user", "scopes", "auth_server", "min_ttl")
@@ -40,14 +42,15 @@ class OktaRequest:
     auth_server: str | None = None
     min_ttl: float | None = None
 
-    def label(self) -> str:
-        """A readable test id part (no secrets: flows, logins, scope and server names only)."""
-        parts = [p for p in (self.flow, self.user) if p]
-        if self.scopes is not None:
+    def label(self, names: Collection[str] = MARKER_KEYWORDS) -> str:
+        """A readable test id part (no secrets: flows, logins, scope and server names only), of
+        the arguments ``names`` (default: all)."""
+        parts = [p for name, p in (("flow", self.flow), ("user", self.user)) if p and name in names]
+        if self.scopes is not None and "scopes" in names:
             parts.append("+".join(self.scopes))
-        if self.auth_server:
+        if self.auth_server and "auth_server" in names:
             parts.append(f"as-{self.auth_server}")
-        if self.min_ttl is not None:
+        if self.min_ttl is not None and "min_ttl" in names:
             parts.append(f"ttl{self.min_ttl:g}")
         return "-".join(parts) or "okta"
 
@@ -99,6 +102,29 @@ def _marker_one(name: str, value: object) -> object:
     raise AssertionError(name)  # expand_marker() let only known names through
 
 
+def fanned_out(kwargs: Mapping[str, object]) -> tuple[str, ...]:
+    """The arguments of a marker given as lists (``flow=["code", "pkce"]``; for scopes, a list
+    of scope sets), which run the test once per value."""
+    return tuple(name for name, value in kwargs.items() if _fans_out(name, value))
+
+
+def _fans_out(name: str, value: object) -> bool:
+    return isinstance(value, list) and (
+        name != "scopes" or any(isinstance(v, (list, tuple)) for v in value)
+    )
+
+
+def marker_ids(kwargs: Mapping[str, object], requests: Sequence[OktaRequest]) -> list[str] | None:
+    """The test id parts of ``requests`` (``expand_marker(kwargs)``): each names only the values
+    of the arguments given as lists; None when there is no list, so that a single-value marker
+    (``flow="code"``, a class's ``scopes="openid email"``) leaves the test ids as they are:
+    ``--deselect`` lists, CI histories and IDE runs keep working."""
+    names = fanned_out(kwargs)
+    if not names:
+        return None
+    return [request.label(names) for request in requests]
+
+
 def expand_marker(kwargs: Mapping[str, object]) -> list[OktaRequest]:
     """The requests a marker's keyword arguments stand for: one, or one per combination when a
     value is a list (``flow=["code", "pkce"]``; for scopes, a list of scope sets)."""
@@ -109,9 +135,7 @@ def expand_marker(kwargs: Mapping[str, object]) -> list[OktaRequest]:
                 f"unknown argument {name}={value!r}",
                 f"the okta marker takes {', '.join(MARKER_KEYWORDS)}",
             )
-        fan_out = isinstance(value, list) and (
-            name != "scopes" or any(isinstance(v, (list, tuple)) for v in value)
-        )
+        fan_out = _fans_out(name, value)
         if name == "min_ttl" and isinstance(value, list):
             raise MarkerError("min_ttl takes one value, not a list", "use e.g. min_ttl=300")
         if fan_out:
@@ -151,12 +175,17 @@ def factory_request(base: OktaRequest, kwargs: Mapping[str, object]) -> OktaRequ
 
 
 def build_variant(settings: Settings, request: OktaRequest) -> Variant:
-    """The variant ``request`` asks for under ``settings``; raises ``MissingSettingsError``."""
+    """The variant ``request`` asks for under ``settings``; raises ``MissingSettingsError``.
+
+    Secrets are not needed for it (they are no part of the cache key): a fresh cached token is
+    handed out without them, and the provider asks for them only to sign in (see
+    ``provider.build_provider``).
+    """
     # Imported here: tokens pulls in PyJWT and cryptography, which plain pytest runs never need.
     from .tokens import Variant
 
     flow = request.flow or settings[options.FLOW].value
-    settings.require(flow, user=request.user)
+    settings.require(flow, user=request.user, secrets=False)
     issuer = settings.issuer_for(request.auth_server)
     client_id = settings[options.CLIENT_ID].value
     # require() has checked both.

@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, NamedTuple, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 from .redact import Secret
 
@@ -399,6 +399,50 @@ def _parse_secret(raw: str) -> Secret:
     return Secret(raw)
 
 
+#: What Okta's TOTP factors (Google Authenticator, Okta Verify) use, and so all the client computes:
+#: RFC 6238 with SHA1, 6 digits, 30-second steps.
+_TOTP_DEFAULTS = {"algorithm": "SHA1", "digits": "6", "period": "30"}
+
+
+def _parse_totp_secret(raw: str) -> Secret:
+    """A base32 TOTP secret, or the ``otpauth://totp/...`` URI a QR code holds, whose ``secret``
+    parameter is the base32 secret (Key URI Format:
+    https://github.com/google/google-authenticator/wiki/Key-Uri-Format). Messages never quote the
+    value: it is the secret."""
+    # Registered for masking as given too: the whole URI holds the secret.
+    given = _parse_secret(raw)
+    text = raw.strip()
+    if not text.lower().startswith("otpauth:"):
+        return given
+    parts = urlsplit(text)
+    kind = parts.netloc.lower()
+    if kind != "totp":
+        raise BadValue(
+            f"is an otpauth://{kind or '?'}/ URI; only time-based (otpauth://totp/) factors"
+            " can be answered",
+            "enrol a TOTP factor (Google Authenticator or Okta Verify) and paste its secret or"
+            " its otpauth://totp/ URI",
+        )
+    query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        query.setdefault(name.lower(), []).append(value)
+    secrets = query.get("secret", [])
+    if len(secrets) != 1 or not secrets[0].strip():
+        raise BadValue(
+            "is an otpauth://totp/ URI without one secret= parameter",
+            "paste the whole URI from the QR code, or the secret (base32 text) alone",
+        )
+    for name, expected in _TOTP_DEFAULTS.items():
+        given_values = query.get(name)
+        if given_values and any(v.strip().upper() != expected for v in given_values):
+            raise BadValue(
+                f"is an otpauth://totp/ URI with {name}={given_values[0]}; Okta's TOTP factors"
+                f" use {name}={expected}, and so does the client",
+                "enrol an Okta TOTP factor (Google Authenticator or Okta Verify) and use its URI",
+            )
+    return Secret(secrets[0].strip())
+
+
 def _parse_instance(raw: str) -> str:
     return raw.strip()
 
@@ -456,6 +500,11 @@ class Option(Generic[T]):
     emulated: bool = False
     """Names the org, its app or its user: in emulator mode only the emulator's value counts, so
     that such a run never reaches a real org."""
+    ini_aliases: tuple[str, ...] = ()
+    """Earlier ini names, still read (after ``ini``) with a deprecation warning naming ``ini``."""
+    ini_type: Literal["string", "bool", "paths"] = "string"
+    """How pytest declares and reads the ini key: one of the types pytest 7.4 knows (``string``,
+    ``bool``, ``paths``); ``settings`` accepts what ``getini`` gives for each."""
 
     def describe(self) -> str:
         """Every name the setting goes by: ``--okta-x / OKTA_X / okta_x``."""
@@ -481,6 +530,9 @@ class Option(Generic[T]):
     def ini_help(self) -> str:
         return f"pytest-okta-user: {self.label} (or {self.flag}, {', '.join(self.env)})"
 
+    def alias_help(self) -> str:
+        return f"pytest-okta-user: deprecated name of {self.ini}"
+
 
 def _no_parse(raw: str) -> bool:
     raise AssertionError("a switch is only given on the command line")
@@ -494,9 +546,9 @@ DOMAIN: Option[OrgDomain | None] = Option(
 )  # fmt: skip
 AUTH_SERVER: Option[str] = Option(
     "auth_server", "authorization server", "--okta-auth-server", ("OKTA_AUTH_SERVER_ID",),
-    "okta_auth_server",
+    "okta_auth_server_id",
     "Authorization server id: 'default' (the default), 'org' or an id like aus1a2b3",
-    "default", parse_auth_server, header=Shown("issuer"),
+    "default", parse_auth_server, header=Shown("issuer"), ini_aliases=("okta_auth_server",),
 )  # fmt: skip
 CLIENT_ID: Option[str | None] = Option(
     "client_id", "client id", "--okta-client-id", ("OKTA_CLIENT_ID",), "okta_client_id",
@@ -520,13 +572,14 @@ PASSWORD: Option[Secret | None] = Option(
     header=Shown("user", "password"), emulated=True,
 )  # fmt: skip
 USER: Option[str | None] = Option(
-    "user", "user (login)", "--okta-user", ("OKTA_USERNAME",), "okta_user",
+    "user", "user (login)", "--okta-user", ("OKTA_USERNAME",), "okta_username",
     f"Login of the user to sign in as; asks for the password when {PASSWORD.env[0]} is unset",
-    None, _parse_login, header=Shown("user"), emulated=True,
+    None, _parse_login, header=Shown("user"), emulated=True, ini_aliases=("okta_user",),
 )  # fmt: skip
 TOTP_SECRET: Option[Secret | None] = Option(
     "totp_secret", "TOTP shared secret", None, ("OKTA_TOTP_SECRET",), None,
-    "The shared secret of the user's TOTP factor", None, _parse_secret, secret=True,
+    "The shared secret of the user's TOTP factor (base32, or an otpauth://totp/ URI)", None,
+    _parse_totp_secret, secret=True,
     header=Shown("user", "TOTP secret"), emulated=True,
 )  # fmt: skip
 FLOW: Option[str] = Option(
@@ -555,8 +608,9 @@ RESPONSE_MODE: Option[str | None] = Option(
 )  # fmt: skip
 CACHE_DIR: Option[Path | None] = Option(
     "cache_dir", "token cache folder", "--okta-cache-dir", ("OKTA_TOKEN_CACHE_DIR",),
-    "okta_cache_dir", "Token cache folder (default: okta-user under pytest's cache dir)",
-    None, _parse_folder, header=Shown("token cache"),
+    "okta_token_cache_dir", "Token cache folder (default: okta-user under pytest's cache dir)",
+    None, _parse_folder, header=Shown("token cache"), ini_aliases=("okta_cache_dir",),
+    ini_type="paths",
 )  # fmt: skip
 NO_CACHE: Option[bool] = Option(
     "no_cache", "token cache off", "--okta-no-cache", (), None,
@@ -589,14 +643,14 @@ RATE_LIMIT_WAIT: Option[float] = Option(
 EMULATOR: Option[bool] = Option(
     "emulator", "emulator", "--okta-emulator", ("OKTA_EMULATOR",), "okta_emulator",
     "Start a local Okta emulator for the run and use its demo app and user",
-    False, _parse_bool, switch=True,
+    False, _parse_bool, switch=True, ini_type="bool",
 )  # fmt: skip
 #: Masking (masking.py) off, for debugging on one's own machine; ignored when CI is set.
 SHOW_SECRETS: Option[bool] = Option(
     "show_secrets", "secrets shown", "--okta-show-secrets", ("OKTA_SHOW_SECRETS",),
     "okta_show_secrets",
     "Show secrets in pytest's output instead of masking them, to debug locally (ignored when CI"
-    " is set)", False, _parse_bool, switch=True,
+    " is set)", False, _parse_bool, switch=True, ini_type="bool",
 )  # fmt: skip
 #: A stand-alone emulator's instance id (its keys): part of the variant, hence the cache key, so a
 #: restarted emulator on the same URL is signed in to again instead of getting the old one's tokens.

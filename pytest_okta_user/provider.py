@@ -17,6 +17,16 @@ Warnings (a cache entry that had to be replaced, a short-lived token) are emitte
 is written and the tokens remembered: under ``-W error`` a warning is an exception, and raised first
 it would stop the repair or the storage every run.
 
+A token read from the disk cache that an earlier run stored is served only while its issuer still
+publishes the key that signed it (:meth:`TokenProvider._signed_by_a_withdrawn_key`): an emulator
+restarted on the same port, or a key Okta rotated away, would otherwise hand the API a token it
+refuses. That costs one JWKS request per issuer per run, shared by the run's processes through the
+cache, and none when the run signs in itself or reads nothing from the cache.
+
+Secrets (the password, the client secret) are needed only to sign in: a variant is built without
+them and a fresh cached token is handed out without them; :func:`build_provider`'s sign-in asks for
+them (``MissingSettingsError``) only when it has to sign in or refresh.
+
 A sign-in refused for good (a wrong password, an unknown client: see :func:`is_lasting`) is not
 tried again in the run: the process remembers the error, and with a cache and a ``run_id`` (the same
 in every xdist worker of one run) it is recorded beside the entry, so the other workers raise it
@@ -25,21 +35,25 @@ too instead of asking Okta again, which would lock the account out after a few t
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import dataclasses
 import hashlib
+import json
 import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from . import options
 from .cache import TokenCache, _finite_seconds
 from .errors import (
     AuthenticationError,
     ConfigurationError,
+    MissingSettingsError,
     OAuthError,
     OktaUserError,
     ShortLivedTokenWarning,
@@ -57,6 +71,7 @@ __all__ = [
     "TokenProvider",
     "build_provider",
     "is_lasting",
+    "serves_from_cache",
 ]
 
 
@@ -76,6 +91,12 @@ class ProviderStats:
     """Tokens a resource refused as ``invalid_token`` (revoked) through ``okta_auth``."""
     rejected_after_renewal: int = 0
     """Requests refused again right after the renewal that followed a refusal."""
+    withdrawn_keys: int = 0
+    """Cached tokens not served: their issuer no longer publishes the key that signed them (a
+    restarted emulator, a rotated key)."""
+    key_checks: int = 0
+    """Times this process asked whether a cached token's key is still published (each issuer at
+    most once per run across the processes sharing the cache; a record read counts too)."""
 
 
 class TokenProvider:
@@ -90,8 +111,13 @@ class TokenProvider:
         min_ttl: float = options.MIN_TTL.default,
         clock: Callable[[], float] = time.time,
         run_id: str = "",
+        published_keys: Callable[[Variant], Iterable[str]] | None = None,
     ) -> None:
         self._exchange = exchange
+        self._fetch_published_keys = published_keys
+        """The key ids ``variant``'s issuer publishes now (its JWKS); None: cached tokens are
+        served unchecked."""
+        self._published: dict[str, frozenset[str]] = {}
         self.run_id = run_id
         """Shared by the processes of one run; "" keeps failures in this process only."""
         self._refresh = refresh
@@ -173,10 +199,26 @@ class TokenProvider:
                             raise failure
                     # Read under the lock: another process may have just stored a fresh entry (or,
                     # after a refusal, renewed the refused token already).
-                    stored, problem = self.cache.inspect(variant)
+                    stored, problem, stored_by = self.cache.inspect_entry(variant)
                     if problem is not None:
                         # Warned once the entry is replaced (see the module's docstring).
                         pending.append(self.cache.unusable_warning(variant, problem))
+                    if (
+                        stored is not None
+                        and not _same_access_token(stored, rejected)
+                        and _fresh(stored, self._clock(), ttl)
+                        and self._signed_by_a_withdrawn_key(variant, stored, stored_by)
+                    ):
+                        log.info(
+                            "not serving the cached token for %s: its issuer no longer publishes"
+                            " the key that signed it (a restarted emulator, a rotated key)",
+                            variant.describe(),
+                        )
+                        with self._lock:
+                            self.stats.withdrawn_keys += 1
+                        self.cache.drop(variant)
+                        # Its refresh token is the old issuer's too: a full sign-in.
+                        stored = previous = None
                     if (
                         stored is not None
                         and not _same_access_token(stored, rejected)
@@ -259,7 +301,10 @@ class TokenProvider:
         except OktaUserError as exc:
             with self._lock:
                 self._failures[variant] = exc
-            if self.cache is not None and self.run_id and is_lasting(exc):
+            # Missing secrets asked Okta nothing: every process finds them missing by itself, with
+            # its own class of error (a record would replay it as a plain OktaUserError).
+            recorded = is_lasting(exc) and not isinstance(exc, MissingSettingsError)
+            if self.cache is not None and self.run_id and recorded:
                 # Called holding the entry's lock (see get()): the next process reads it first.
                 with contextlib.suppress(OSError):
                     self.cache.store_failure(variant, self.run_id, exc)
@@ -292,10 +337,46 @@ class TokenProvider:
             )
         return tokens
 
+    def _signed_by_a_withdrawn_key(
+        self, variant: Variant, tokens: TokenSet, stored_by: str
+    ) -> bool:
+        """Whether the issuer no longer publishes the key that signed ``tokens``, read from the
+        disk cache: the question this module asks before serving them (see its docstring).
+
+        Not asked for tokens this run signed in for (``stored_by``), nor for a token whose key
+        cannot be named (opaque, or the org server's access token without an ID token, whose key
+        is never published). An issuer that cannot be asked (down, refusing) gets the benefit of
+        the doubt: the token is served, and the tests using it tell.
+        """
+        if self._fetch_published_keys is None or self.cache is None:
+            return False
+        if self.run_id and stored_by == self.run_id:
+            return False
+        kid = _signing_kid(tokens.id_token if variant.is_org_server else tokens.access_token)
+        if kid is None and not variant.is_org_server:
+            kid = _signing_kid(tokens.id_token)
+        if kid is None:
+            return False
+        published = self._published.get(variant.issuer)
+        if published is None:
+            fetch = self._fetch_published_keys
+            try:
+                published = self.cache.published_keys(
+                    variant.issuer, self.run_id, lambda: fetch(variant)
+                )
+            except OktaUserError as exc:
+                log.info("could not read the keys of %s, serving the cached token: %s",
+                         variant.issuer, exc.what)  # fmt: skip
+                return False
+            with self._lock:
+                self.stats.key_checks += 1
+                self._published[variant.issuer] = published
+        return kid not in published
+
     def _store(self, variant: Variant, tokens: TokenSet, pending: list[Warning]) -> None:
         assert self.cache is not None
         try:
-            self.cache.store(variant, tokens)
+            self.cache.store(variant, tokens, run_id=self.run_id)
         except OSError as exc:
             # The tokens are good; only sharing them is lost (each process then signs in once).
             pending.append(
@@ -347,6 +428,20 @@ def _fresh(tokens: TokenSet, now: float, ttl: float) -> bool:
     return left >= ttl
 
 
+def _signing_kid(token: str | None) -> str | None:
+    """The ``kid`` in a JWT's header (RFC 7515 section 4.1.4), read without verifying and without
+    PyJWT (a warm run imports no JWT library); None: not a JWT, or no ``kid``."""
+    if not token or token.count(".") != 2:
+        return None
+    part = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) and kid else None
+
+
 def _checked_ttl(value: float) -> float:
     if not _finite_seconds(value):
         raise ValueError(f"min_ttl must be a finite number of seconds >= 0, not {value!r}")
@@ -380,12 +475,19 @@ def build_provider(
     )
 
     def exchange(variant: Variant) -> TokenSet:
+        # Only here are the secrets needed (build_variant checked the rest).
+        _require_secrets(settings, variant, signing_in=True)
         return flows.exchange(
             variant, credentials, http=http, clock=clock, response_mode=response_mode
         )
 
     def refresh(variant: Variant, tokens: TokenSet) -> TokenSet:
+        # A refresh authenticates the client (its secret), not the user: no password needed.
+        _require_secrets(settings, variant, signing_in=False)
         return flows.refresh(variant, tokens, credentials, http=http, clock=clock)
+
+    def published_keys(variant: Variant) -> frozenset[str]:
+        return _published_key_ids(variant, http)
 
     return TokenProvider(
         exchange=exchange,
@@ -394,7 +496,51 @@ def build_provider(
         min_ttl=settings[options.MIN_TTL].value,
         clock=clock,
         run_id=run_id,
+        published_keys=published_keys,
     )
+
+
+def _require_secrets(settings: Settings, variant: Variant, *, signing_in: bool) -> None:
+    """Raise :class:`MissingSettingsError` when a secret the flow needs is unset (the password
+    only to sign in)."""
+    missing = settings.missing(variant.flow, user=variant.user)
+    if not signing_in:
+        missing = [(name, hint) for name, hint in missing if name != options.PASSWORD.name]
+    if missing:
+        raise MissingSettingsError(variant.flow, missing)
+
+
+def _published_key_ids(variant: Variant, http: HttpOptions) -> frozenset[str]:
+    """The ids of the signing keys ``variant``'s issuer publishes now (its JWKS), as the token
+    verification reads them (:class:`verify.KeySet`: keys it cannot use are not counted)."""
+    from .client import OktaClient
+    from .verify import KeySet
+
+    with OktaClient(variant.org_url, http=http) as client:
+        jwks = client.keys(variant.keys_url)
+    keys = KeySet()
+    keys.load(jwks)
+    listed: list[Any] = list(jwks.get("keys") or ())
+    kids = (str(jwk["kid"]) for jwk in listed if isinstance(jwk, Mapping) and "kid" in jwk)
+    return frozenset(kid for kid in kids if keys.get(kid) is not None)
+
+
+def serves_from_cache(settings: Settings, *, clock: Callable[[], float] = time.time) -> bool:
+    """Whether the token cache holds a token for the settings' own variant (no marker) that the
+    provider would hand out now, so that a run using only it needs no password: the plugin and
+    the ``okta-user`` command then ask for none (a token withdrawn by its issuer is noticed only
+    when served, and then asks for the password in the missing-settings message)."""
+    from .marker import OktaRequest, build_variant
+
+    folder = settings[options.CACHE_DIR].value
+    if settings[options.NO_CACHE].value or folder is None:
+        return False
+    try:
+        variant = build_variant(settings, OktaRequest())
+    except OktaUserError:
+        return False
+    tokens, _problem = TokenCache.inside(folder).inspect(variant)
+    return tokens is not None and _fresh(tokens, clock(), settings[options.MIN_TTL].value)
 
 
 def http_options(settings: Settings) -> HttpOptions:

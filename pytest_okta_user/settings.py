@@ -11,6 +11,7 @@ repr is ``'***'``.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,10 @@ class Value(Generic[T]):
 
     value: T
     source: str
+    empty_env: tuple[str, ...] = ()
+    """Environment names that were set but empty, and so counted as unset (a CI secret a fork's
+    pull request does not get): the source then says so, e.g. ``not set (env OKTA_PASSWORD is
+    empty)``."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -60,6 +65,9 @@ class Settings:
     """Setting name -> its value: one for every row of ``options.OPTIONS``."""
     password_hint: str = field(default="", compare=False)
     """Why no password prompt happened, added to the missing-password message."""
+    deprecations: tuple[str, ...] = field(default=(), compare=False)
+    """One message per deprecated name the settings were read under (an old ini key): the plugin
+    warns with each once per run (``errors.OktaUserDeprecationWarning``)."""
 
     def __getitem__(self, option: Option[T]) -> Value[T]:
         return cast(Value[T], self.values[option.name])
@@ -75,7 +83,7 @@ class Settings:
         values = dict(self.values)
         if password is not None and self[options.PASSWORD].value is None:
             values[options.PASSWORD.name] = Value(password, "from the prompt")
-        return Settings(values, password_hint=why_not)
+        return Settings(values, password_hint=why_not, deprecations=self.deprecations)
 
     # ---- derived values -------------------------------------------------------------------------
 
@@ -108,31 +116,71 @@ class Settings:
         longest = SIGN_IN_CALLS * per_call + self[options.RATE_LIMIT_WAIT].value + LOCK_SLACK
         return max(MIN_LOCK_TIMEOUT, longest)
 
-    def missing(self, flow: str, *, user: str | None = None) -> list[tuple[str, str]]:
-        """The settings ``flow`` needs that are unset, each with an extra hint (may be empty)."""
+    def missing(
+        self, flow: str, *, user: str | None = None, secrets: bool = True
+    ) -> list[tuple[str, str]]:
+        """The settings ``flow`` needs that are unset, each with an extra hint (may be empty).
+
+        ``secrets=False``: only what names the tokens (org, client, redirect URI, user), not the
+        password and client secret, which only a sign-in needs: a fresh cached token is handed out
+        without them (``marker.build_variant`` checks this much, the provider the rest).
+        """
         needs = FLOW_TABLE[flow]
         needed: list[tuple[Option[Any], str]] = []
         if self.org_url.value is None:
-            needed.append((options.DOMAIN, ""))
+            needed.append((options.DOMAIN, self._empty_hint(options.DOMAIN)))
         if self[options.CLIENT_ID].value is None:
-            needed.append((options.CLIENT_ID, ""))
-        if needs.needs_client_secret and self[options.CLIENT_SECRET].value is None:
-            needed.append((options.CLIENT_SECRET, " (environment only; the app is confidential)"))
+            needed.append((options.CLIENT_ID, self._empty_hint(options.CLIENT_ID)))
+        if secrets and needs.needs_client_secret and self[options.CLIENT_SECRET].value is None:
+            hint = "environment only; the app is confidential"
+            needed.append((options.CLIENT_SECRET, self._empty_hint(options.CLIENT_SECRET, hint)))
         if needs.uses_authorize and self[options.REDIRECT_URI].value is None:
-            needed.append((options.REDIRECT_URI, " (a sign-in redirect URI registered on the app)"))
+            hint = "a sign-in redirect URI registered on the app"
+            needed.append((options.REDIRECT_URI, self._empty_hint(options.REDIRECT_URI, hint)))
         if needs.signs_in_user:
             if (user or self[options.USER].value) is None:
-                needed.append((options.USER, ""))
-            if self[options.PASSWORD].value is None:
-                hint = " (environment only"
-                hint += f"; {self.password_hint})" if self.password_hint else ")"
-                needed.append((options.PASSWORD, hint))
+                needed.append((options.USER, self._empty_hint(options.USER)))
+            if secrets and self[options.PASSWORD].value is None:
+                hints = ["environment only"]
+                if self.password_hint:
+                    hints.append(self.password_hint)
+                needed.append((options.PASSWORD, self._empty_hint(options.PASSWORD, *hints)))
         return [(option.name, hint) for option, hint in needed]
 
-    def require(self, flow: str, *, user: str | None = None) -> None:
-        missing = self.missing(flow, user=user)
+    def _empty_hint(self, option: Option[Any], *hints: str) -> str:
+        """`` (hint; OKTA_X is set but empty, ...)``: a missing setting's extra words."""
+        parts = list(hints)
+        empty = self[option].empty_env
+        if empty:
+            parts.append(
+                f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty,"
+                " which counts as unset"
+            )
+        return f" ({'; '.join(parts)})" if parts else ""
+
+    def require(self, flow: str, *, user: str | None = None, secrets: bool = True) -> None:
+        """Raise :class:`MissingSettingsError` listing what :meth:`missing` finds unset."""
+        missing = self.missing(flow, user=user, secrets=secrets)
         if missing:
             raise MissingSettingsError(flow, missing)
+
+    def prompt_user(self) -> tuple[str | None, str]:
+        """The login to ask a password for at the start of a run, from any source (command line,
+        environment, ini), or None and why not (for the missing-password message).
+
+        Only the settings' side: whether a terminal is attached and CI unset is
+        :func:`can_prompt`'s, whether the cache can serve without a sign-in is
+        ``provider.serves_from_cache``'s.
+        """
+        if self[options.PASSWORD].value is not None:
+            return None, ""
+        flow = self[options.FLOW].value
+        if not FLOW_TABLE[flow].signs_in_user:
+            return None, f"not asked: the configured flow is {flow}"
+        user = self[options.USER].value
+        if user is None:
+            return None, f"or set {options.USER.describe()} in a terminal to be asked for it"
+        return user, ""
 
     # ---- the report header ----------------------------------------------------------------------
 
@@ -167,7 +215,8 @@ class Settings:
         assert option.header is not None
         value = self[option]
         if value.value is None:
-            text = "not set"
+            # "not set", or "not set (env OKTA_PASSWORD is empty)"
+            text = value.source if value.source.startswith("not set") else "not set"
         else:
             shown = "set" if option.secret else option.header.text(value.value)
             text = f"{shown} ({value.source})"
@@ -181,7 +230,7 @@ def _issuer_line(settings: Settings) -> str:
         return "not set"
     shown = f"{settings.issuer} ({org_url.source}"
     if server.source != org_url.source:
-        by = "by default" if server.source == "default" else server.source
+        by = "by default" if server.source.startswith("default") else server.source
         shown += f"; auth server {server.value} {by}"
     return shown + ")"
 
@@ -212,10 +261,13 @@ _COMBINED_LINES: dict[str, Callable[[Settings], str]] = {
 class _Raw:
     text: str
     source: str
+    """Empty when no source set a value but an environment name was empty (``empty_env``)."""
     base: Path
     """What a relative path is relative to: cwd for command line and env, else the ini's folder."""
     switched: bool = False
     """A switch given on the command line: on, whatever its parser would say of the text."""
+    empty_env: tuple[str, ...] = ()
+    """Environment names passed over because they were empty (see :attr:`Value.empty_env`)."""
 
 
 @dataclass(frozen=True)
@@ -225,24 +277,106 @@ class _Sources:
     ini: Mapping[str, object]
     ini_path: Path | None
     cwd: Path
+    deprecations: list[str] = field(default_factory=list)
+    """Filled by :meth:`raw`: a message per deprecated ini name read."""
 
     def raw(self, option: Option[Any]) -> _Raw | None:
-        """The first of command line, environment, ini that is set (ini ``""`` counts as unset;
-        an empty environment value counts as set, and is then refused by the parser)."""
+        """The first of command line, environment, ini that is set.
+
+        An empty environment value counts as unset (GitHub Actions gives a fork's pull request
+        empty strings for the secrets it withholds); it is recorded, so the header and the
+        missing-settings message can say so. An ini key pytest reports as absent (None in pytest
+        8+, ``""`` or ``[]`` in 7.4) counts as unset too; an old ini name (``Option.ini_aliases``)
+        is read after the current one, with a deprecation message.
+        """
         given = self.cli.get(option.name)
         # A switch (store_true) can only say yes: False or None is "not given".
         if option.flag and not option.secret and given not in (None, False):
             return _Raw(str(given), f"from command line {option.flag}", self.cwd, option.switch)
+        empty: list[str] = []
         for env_name in option.env:
-            if env_name in self.env:
-                return _Raw(self.env[env_name], f"from env {env_name}", self.cwd)
-        ini = self.ini.get(option.ini) if option.ini and not option.secret else None
-        # pytest reports an absent ini key as None (8.x+) or "" (7.4): both mean "not set".
-        if option.ini and ini not in (None, ""):
-            where = f" in {self.ini_path.name}" if self.ini_path else ""
-            base = self.ini_path.parent if self.ini_path else self.cwd
-            return _Raw(str(ini), f"from ini {option.ini}{where}", base)
-        return None
+            if env_name not in self.env:
+                continue
+            text = self.env[env_name]
+            # Secrets are not stripped (a password may hold spaces); other values are.
+            if (text if option.secret else text.strip()) == "":
+                empty.append(env_name)
+                continue
+            return _Raw(text, f"from env {env_name}", self.cwd, empty_env=tuple(empty))
+        found = None if option.secret else self._ini(option)
+        if found is None:
+            return _Raw("", "", self.cwd, empty_env=tuple(empty)) if empty else None
+        return dataclasses.replace(found, empty_env=tuple(empty))
+
+    def _ini(self, option: Option[Any]) -> _Raw | None:
+        if not option.ini:
+            return None
+        where = f" in {self.ini_path.name}" if self.ini_path else ""
+        base = self.ini_path.parent if self.ini_path else self.cwd
+        names = (option.ini, *option.ini_aliases)
+        given = {name: self.ini.get(name) for name in names}
+        set_names = [name for name in names if not _ini_unset(given[name])]
+        for old in set_names:
+            if old == option.ini:
+                continue
+            if option.ini in set_names:
+                self.deprecations.append(
+                    f"pytest-okta-user: the ini key {old} is deprecated and ignored, since"
+                    f" {option.ini} is set too{where}; remove {old}"
+                )
+            else:
+                self.deprecations.append(
+                    f"pytest-okta-user: the ini key {old} is deprecated; rename it to"
+                    f" {option.ini}{where} (the value stays the same)"
+                )
+        if not set_names:
+            return None
+        name = set_names[0]
+        source = f"from ini {name}{where}"
+        return _Raw(_ini_text(option, given[name], source), source, base)
+
+
+def _ini_unset(value: object) -> bool:
+    # pytest reports an absent ini key as None (8.x+), or as "" (string) or [] (paths) in 7.4.
+    return value is None or (isinstance(value, (str, list)) and len(value) == 0)
+
+
+def _ini_text(option: Option[Any], value: object, source: str) -> str:
+    """An ini value as ``getini`` typed it (``Option.ini_type``), or as a plain reader read it
+    (the ``okta-user`` command: text), back to the text the row's parser takes."""
+    if isinstance(value, BaseException):
+        # getini refused the value (pytest's own check of the declared type): the plugin hands the
+        # error in, so that it reads like any other setting's.
+        raise SettingError(option.name, source, str(value), _ini_fix(option))
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if option.ini_type == "paths":
+        # pytest's paths type: shell-like words, each relative to the ini file's folder.
+        paths = shlex.split(value) if isinstance(value, str) else list(cast(list[Any], value))
+        if len(paths) != 1:
+            raise SettingError(
+                option.name,
+                source,
+                f"names {len(paths)} folders; the token cache is one folder",
+                "give one folder (quote a path with spaces)",
+            )
+        return _home_relative(str(paths[0]))
+    return str(value)
+
+
+def _home_relative(path: str) -> str:
+    """A path pytest's paths type made relative to the ini file's folder although it started with
+    ``~``: back to ``~/...``, which the parser expands as on the command line and in the env."""
+    parts = Path(path).parts
+    if "~" in parts:
+        return str(Path(*parts[parts.index("~") :]))
+    return path
+
+
+def _ini_fix(option: Option[Any]) -> str:
+    if option.ini_type == "bool":
+        return f"set {option.ini} to true or false (1 or 0)"
+    return f"fix {option.ini} in the ini file"
 
 
 def _parse(option: Option[T], raw: _Raw) -> T:
@@ -341,12 +475,20 @@ def resolve(
 
     _agree_on_the_auth_server(values)
     values[options.CACHE_DIR.name] = _cache_folder(values, default_cache_dir)
-    return Settings(values)
+    return Settings(values, deprecations=tuple(dict.fromkeys(sources.deprecations)))
 
 
 def _value(option: Option[T], raw: _Raw | None) -> Value[T]:
-    """The row's value as read (``raw``), or its default when no source set it."""
-    return _unset(option) if raw is None else Value(_parse(option, raw), raw.source)
+    """The row's value as read (``raw``), or its default when no source set it (an empty
+    environment value counts as unset: its source says so)."""
+    if raw is None:
+        return _unset(option)
+    if not raw.source:
+        unset = _unset(option)
+        names = " and ".join(f"env {name}" for name in raw.empty_env)
+        verb = "is" if len(raw.empty_env) == 1 else "are"
+        return Value(unset.value, f"{unset.source} ({names} {verb} empty)", raw.empty_env)
+    return Value(_parse(option, raw), raw.source, raw.empty_env)
 
 
 def _agree_on_the_auth_server(values: dict[str, Value[Any]]) -> None:
@@ -357,7 +499,7 @@ def _agree_on_the_auth_server(values: dict[str, Value[Any]]) -> None:
     if named is None:
         return
     server: Value[str] = values[options.AUTH_SERVER.name]
-    if server.source == "default":
+    if server.source.startswith("default"):  # also "default (env OKTA_AUTH_SERVER_ID is empty)"
         values[options.AUTH_SERVER.name] = Value(named, domain.source)
     elif server.value != named:
         raise SettingError(

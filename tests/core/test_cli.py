@@ -83,7 +83,7 @@ def test_settings_come_from_pytests_ini_file_of_this_folder(
         f'okta_domain = "{env.pop("OKTA_DOMAIN")}"\n'
         f'okta_client_id = "{env.pop("OKTA_CLIENT_ID")}"\n'
         f'okta_redirect_uri = "{env.pop("OKTA_REDIRECT_URI")}"\n'
-        f'okta_user = "{env.pop("OKTA_USERNAME")}"\n'
+        f'okta_username = "{env.pop("OKTA_USERNAME")}"\n'
         'okta_flow = "code"\n'
     )
     sub = tmp_path / "tests" / "api"

@@ -7,7 +7,13 @@ import pytest
 from support.settings_env import ENV, ORG, run
 
 from pytest_okta_user.errors import MarkerError
-from pytest_okta_user.marker import OktaRequest, build_variant, expand_marker, factory_request
+from pytest_okta_user.marker import (
+    OktaRequest,
+    build_variant,
+    expand_marker,
+    factory_request,
+    marker_ids,
+)
 
 
 def test_a_flow_list_fans_out_with_readable_labels() -> None:
@@ -85,3 +91,28 @@ def test_a_bad_auth_server_is_worded_as_its_settings_error() -> None:
         " 'https://x' is not an authorization server id"
     )
     assert "'default', 'org'" in info.value.fix
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"flow": "code"}, None),
+        ({"scopes": "openid email"}, None),
+        ({"scopes": ["openid", "email"]}, None),  # one scope set, given as a list
+        ({"flow": ["code", "pkce"], "scopes": "openid email"}, ["code", "pkce"]),
+        ({"scopes": [["openid"], "openid email"], "flow": "code"}, ["openid", "openid+email"]),
+        ({"flow": ["code", "pkce"], "user": ["a@x.org", "b@x.org"]},
+         ["code-a@x.org", "code-b@x.org", "pkce-a@x.org", "pkce-b@x.org"]),
+    ],
+)  # fmt: skip
+def test_only_list_values_name_the_tests(
+    kwargs: dict[str, object], expected: list[str] | None
+) -> None:
+    assert marker_ids(kwargs, expand_marker(kwargs)) == expected
+
+
+def test_a_variant_needs_no_secrets() -> None:
+    env = {k: v for k, v in ENV.items() if k not in ("OKTA_PASSWORD", "OKTA_CLIENT_SECRET")}
+    assert build_variant(run(env=env), OktaRequest(flow="code")) == build_variant(
+        run(env=ENV), OktaRequest(flow="code")
+    )

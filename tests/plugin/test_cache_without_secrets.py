@@ -1,0 +1,52 @@
+"""The cache serves without secrets (issue 10, points 1 and 2): after one run with the password, a
+run without it (a fork's pull request: CI set, the secrets empty) is handed the fresh cached tokens;
+only a test whose variant needs a sign-in errors, saying the password was empty; the rest pass."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pytest_okta_user.emulator import OktaEmulator
+
+SUITE = """
+import pytest
+
+def test_cached_variant(okta_access_token):
+    assert okta_access_token
+
+@pytest.mark.okta(scopes="openid email")
+def test_variant_never_signed_in_for(okta_access_token):
+    pass
+
+def test_plain():
+    pass
+"""
+
+
+def test_a_second_run_without_the_password_is_served_from_the_cache(
+    pytester: pytest.Pytester, okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in okta.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OKTA_FLOW", "code")  # a confidential app: the client secret is needed too
+    monkeypatch.setenv("OKTA_TOKEN_CACHE_DIR", str(pytester.path / "tokens"))
+    pytester.makepyfile(test_suite=SUITE)
+    first = pytester.runpytest_subprocess("-k", "cached_variant or plain")
+    first.assert_outcomes(passed=2)
+    assert okta.count("authn") == 1
+
+    # GitHub Actions on a fork's pull request: CI set, every secret an empty string.
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("OKTA_PASSWORD", "")
+    monkeypatch.setenv("OKTA_CLIENT_SECRET", "")
+    second = pytester.runpytest_subprocess("-n", "2", "-rA")
+    second.assert_outcomes(passed=2, errors=1)
+    assert second.ret == 1
+    assert okta.count("authn") == 1  # no sign-in was tried without the password
+    output = second.stdout.str()
+    assert re.search(r"PASSED .*test_cached_variant", output), output
+    assert "OKTA_PASSWORD is set but empty, which counts as unset" in output
+    assert "OKTA_CLIENT_SECRET is set but empty" in output
+    assert "not asked because CI is set" in output
