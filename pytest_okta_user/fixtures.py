@@ -8,8 +8,12 @@ user's session fixture built on them follows along the same way. (pytest groups 
 parameters; where it cannot, it tears such a fixture down and builds it again. Tokens do not
 care: they come from the provider, which signs in once per variant.)
 
-Failures (missing settings, a refused sign-in) become one short message per test, without a
-traceback from the plugin's insides, and the tests that need no Okta fixture run normally.
+Every token fixture sits on one private session fixture, ``_okta_run`` (the run's
+:class:`RunState`), and the test's ``_okta_request``: no ``pytestconfig`` or ``request`` hop on the
+way, because pytest re-resolves every fixture of the chain for each test, even a cached one.
+
+Failures (a settings problem, a refused sign-in) error only the tests that need Okta, each with one
+short line; the full message is printed once, in the plugin's summary section (``reporting.py``).
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import options
-from .errors import OktaUserError
+from .errors import OktaUserError, SettingError
 from .marker import OktaRequest, build_variant, factory_request
+from .reporting import Failure, OktaFailed, failure_of
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -51,25 +56,105 @@ __all__ = [
     "okta_variant",
 ]
 
-#: Where the plugin keeps its run state; set in pytest_configure (see plugin.py).
-SETTINGS_KEY = pytest.StashKey["Settings"]()
-#: The run's emulator: the OktaEmulator where it runs, plugin.EmulatorInfo on xdist workers.
-EMULATOR_KEY = pytest.StashKey["object"]()
-PROVIDER_KEY = pytest.StashKey["TokenProvider"]()
-#: The run's id: the same in the controller and every xdist worker, another in the next run.
-RUN_ID_KEY = pytest.StashKey[str]()
-#: Keys of the variants this process handed out tokens for (for the run's summary line).
-VARIANTS_KEY = pytest.StashKey[set[str]]()
+#: The runs of this process, innermost last (an in-process pytester run nests one in another).
+_RUNS: list[RunState] = []
 
 
-def _fail(exc: OktaUserError) -> NoReturn:
-    """Fail the current test with the error's message only (it names the setting and the fix).
+class RunState:
+    """One run's Okta state in this process, set up by ``plugin.pytest_configure``: the settings
+    (or the settings problem that errors every Okta test), the emulator, the provider (built at the
+    first token asked for) and what the summary reports."""
 
-    Call it outside the ``except`` block: raised inside it, pytest would print the chained error
-    (with the plugin's frames) above the message. No ``__tracebackhide__`` in these frames:
-    ``pytrace=False`` already shows no traceback, and hidden frames add a "traceback hidden" line.
-    """
-    pytest.fail(f"pytest-okta-user: {exc}", pytrace=False)
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.error: SettingError | None = None
+        self.run_id = ""
+        self.emulator: object | None = None
+        self.clock: Callable[[], float] = time.time
+        self.provider: TokenProvider | None = None
+        self.variants: set[str] = set()
+        """Keys of the variants this process handed out tokens for (the closing line)."""
+        self.failures: dict[str, Failure] = {}
+        self.fixed: dict[tuple[str, OktaRequest], TokenSet] = {}
+        """The token set each fixed-value session fixture (by name) was given, per request."""
+        self._handed: dict[OktaRequest, tuple[TokenSet, TokenSet]] = {}
+        self._variants: dict[OktaRequest, Variant] = {}
+
+    def failed(self, error: OktaUserError, subject: str) -> OktaFailed:
+        """The test's error for ``error`` (one short line), recorded for the summary."""
+        failure = failure_of(error, subject)
+        known = self.failures.get(failure.key)
+        if known is None:
+            self.failures[failure.key] = known = failure
+        elif subject not in known.subject.splitlines():
+            known.subject += "\n" + subject
+        return OktaFailed(known)
+
+    def require(self) -> Settings:
+        if self.error is not None:
+            raise self.failed(self.error, "every Okta test")
+        assert self.settings is not None
+        return self.settings
+
+    def get_provider(self) -> TokenProvider:
+        if self.provider is None:
+            from .provider import build_provider
+
+            self.provider = build_provider(self.require(), clock=self.clock, run_id=self.run_id)
+        return self.provider
+
+    def variant(self, request: OktaRequest) -> Variant:
+        known = self._variants.get(request)
+        if known is not None:
+            return known
+        settings = self.require()
+        try:
+            variant = build_variant(settings, request)
+        except OktaUserError as exc:
+            raise self.failed(exc, _subject(settings, request)) from None
+        self._variants[request] = variant
+        return variant
+
+    def tokens(self, variant: Variant, min_ttl: float | None) -> TokenSet:
+        """The provider's tokens for ``variant``, as handed out (tokens redacted in reprs)."""
+        provider = self.get_provider()
+        self.variants.add(variant.key)
+        try:
+            return _handed_out(provider.get(variant, min_ttl=min_ttl))
+        except OktaUserError as exc:
+            raise self.failed(exc, variant.describe()) from None
+
+    def fixed_tokens(self, request: OktaRequest, fixture: str = "") -> TokenSet:
+        """The tokens for ``request`` as ``fixture`` (a session fixture whose value is fixed at
+        first use) gets them now: recorded under its name, for the check that such a value has
+        not outlived ``min_ttl`` (``plugin.pytest_runtest_setup``). The provider's memory
+        answers, so one sign-in serves every fixture; one handed-out copy per token set."""
+        variant = self.variant(request)
+        provider = self.get_provider()
+        self.variants.add(variant.key)
+        try:
+            tokens = provider.get(variant, min_ttl=request.min_ttl)
+        except OktaUserError as exc:
+            raise self.failed(exc, variant.describe()) from None
+        handed = self._handed.get(request)
+        if handed is None or handed[0] is not tokens:
+            handed = self._handed[request] = (tokens, _handed_out(tokens))
+        if fixture:
+            self.fixed[fixture, request] = handed[1]
+        return handed[1]
+
+
+def _subject(settings: Settings, request: OktaRequest) -> str:
+    flow = request.flow or settings[options.FLOW].value
+    user = request.user or settings[options.USER].value
+    return f"{flow} flow" + (f" for {user}" if user else "")
+
+
+def current_run() -> RunState:
+    """This process's innermost run (the plugin registers it at configure time)."""
+    if not _RUNS:
+        raise RuntimeError("pytest-okta-user: no run configured (is the plugin disabled?)")
+    return _RUNS[-1]
 
 
 def _secret(token: str) -> str:
@@ -109,10 +194,23 @@ class OktaAuth:
     token. Only once: a second 401 goes back to the test as it is.
     """
 
-    def __init__(self, provider: TokenProvider, variant: Variant, min_ttl: float | None) -> None:
+    def __init__(
+        self,
+        provider: TokenProvider,
+        variant: Variant,
+        min_ttl: float | None,
+        run: RunState | None = None,
+    ) -> None:
         self._provider = provider
         self.variant = variant
         self._min_ttl = min_ttl
+        self._run = run
+        """Where a failure is recorded for the summary (the plugin's; none: outside a run)."""
+
+    def _failed(self, error: OktaUserError) -> BaseException:
+        if self._run is None:
+            return pytest.fail.Exception(f"pytest-okta-user: {error}", pytrace=False)
+        return self._run.failed(error, self.variant.describe())
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         try:
@@ -121,9 +219,9 @@ class OktaAuth:
             error = exc
         else:
             return self._authorize(request, tokens)
-        # A renewal refused inside a test's request: the same short message as the fixtures give,
+        # A renewal refused inside a test's request: the same short line as the fixtures give,
         # not a traceback through requests and the plugin's frames.
-        _fail(error)
+        raise self._failed(error)
 
     def _authorize(
         self, request: requests.PreparedRequest, tokens: TokenSet
@@ -160,7 +258,7 @@ class OktaAuth:
             if renewed is None or not renewed.access_token or not _replayable(response, position):
                 return response
             return self._retry(response, renewed, position, send)
-        _fail(error)
+        raise self._failed(error)
 
     def _retry(
         self,
@@ -249,30 +347,11 @@ def okta_clock() -> Callable[[], float]:
 
 
 @pytest.fixture(scope="session")
-def okta_settings(pytestconfig: pytest.Config) -> Settings:
-    """The resolved settings (each value with its source; secrets redacted)."""
-    return pytestconfig.stash[SETTINGS_KEY]
-
-
-@pytest.fixture(scope="session")
-def okta_provider(
-    pytestconfig: pytest.Config, okta_settings: Settings, okta_clock: Callable[[], float]
-) -> TokenProvider:
-    """The run's token provider (memory, then the disk cache, then refresh, then sign-in)."""
-    from .provider import build_provider
-
-    provider = build_provider(
-        okta_settings, clock=okta_clock, run_id=pytestconfig.stash.get(RUN_ID_KEY, "")
-    )
-    pytestconfig.stash[PROVIDER_KEY] = provider
-    return provider
-
-
-def _get(
-    config: pytest.Config, provider: TokenProvider, variant: Variant, ttl: float | None
-) -> TokenSet:
-    config.stash.setdefault(VARIANTS_KEY, set()).add(variant.key)
-    return provider.get(variant, min_ttl=ttl)
+def _okta_run(okta_clock: Callable[[], float]) -> RunState:
+    """The run's Okta state: what every Okta fixture sits on (see the module's docstring)."""
+    run = current_run()
+    run.clock = okta_clock
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -283,100 +362,94 @@ def _okta_request(request: pytest.FixtureRequest) -> OktaRequest:
 
 
 @pytest.fixture(scope="session")
-def okta_variant(okta_settings: Settings, _okta_request: OktaRequest) -> Variant:
+def okta_settings(_okta_run: RunState) -> Settings:
+    """The resolved settings (each value with its source; secrets redacted)."""
+    return _okta_run.require()
+
+
+@pytest.fixture(scope="session")
+def okta_provider(_okta_run: RunState) -> TokenProvider:
+    """The run's token provider (memory, then the disk cache, then refresh, then sign-in)."""
+    return _okta_run.get_provider()
+
+
+@pytest.fixture(scope="session")
+def okta_variant(_okta_run: RunState, _okta_request: OktaRequest) -> Variant:
     """The variant (issuer, client, user, flow, scopes) the Okta fixtures use for this test."""
-    try:
-        return build_variant(okta_settings, _okta_request)
-    except OktaUserError as exc:
-        error = exc
-    _fail(error)
+    return _okta_run.variant(_okta_request)
 
 
 @pytest.fixture(scope="session")
-def okta_tokens(
-    pytestconfig: pytest.Config,
-    okta_provider: TokenProvider,
-    okta_variant: Variant,
-    _okta_request: OktaRequest,
-) -> TokenSet:
+def okta_tokens(_okta_run: RunState, _okta_request: OktaRequest) -> TokenSet:
     """The token set of this test's variant: tokens, expiry, scopes and decoded claims."""
-    try:
-        return _handed_out(_get(pytestconfig, okta_provider, okta_variant, _okta_request.min_ttl))
-    except OktaUserError as exc:
-        error = exc
-    _fail(error)
+    return _okta_run.fixed_tokens(_okta_request, "okta_tokens")
 
 
 @pytest.fixture(scope="session")
-def okta_access_token(okta_tokens: TokenSet, okta_variant: Variant) -> str:
+def okta_access_token(_okta_run: RunState, _okta_request: OktaRequest) -> str:
     """The access token string (a ``str`` whose repr is redacted, so a failing test's output
     and ``--showlocals`` show a fingerprint, not the token)."""
-    if not okta_tokens.access_token:
-        _fail(OktaUserError(f"no access token from the {okta_variant.describe()}"))
-    return _secret(okta_tokens.access_token)
+    tokens = _okta_run.fixed_tokens(_okta_request, "okta_access_token")
+    if not tokens.access_token:
+        variant = _okta_run.variant(_okta_request)
+        error = OktaUserError(f"no access token from the {variant.describe()}")
+        raise _okta_run.failed(error, variant.describe())
+    return tokens.access_token
 
 
 @pytest.fixture(scope="session")
-def okta_id_token(okta_tokens: TokenSet, okta_variant: Variant) -> str:
+def okta_id_token(_okta_run: RunState, _okta_request: OktaRequest) -> str:
     """The ID token string (ask for the ``openid`` scope)."""
-    if not okta_tokens.id_token:
-        _fail(
-            OktaUserError(
-                f"no ID token from the {okta_variant.describe()}", "include 'openid' in the scopes"
-            )
+    tokens = _okta_run.fixed_tokens(_okta_request, "okta_id_token")
+    if not tokens.id_token:
+        variant = _okta_run.variant(_okta_request)
+        error = OktaUserError(
+            f"no ID token from the {variant.describe()}", "include 'openid' in the scopes"
         )
-    return _secret(okta_tokens.id_token)
+        raise _okta_run.failed(error, variant.describe())
+    return tokens.id_token
 
 
 @pytest.fixture(scope="session")
-def okta_user(okta_tokens: TokenSet) -> OktaUser:
+def okta_user(_okta_run: RunState, _okta_request: OktaRequest) -> OktaUser:
     """Who signed in: login, Okta user id and profile."""
-    user = dict(okta_tokens.user)
+    tokens = _okta_run.fixed_tokens(_okta_request)
+    user = dict(tokens.user)
     profile = dict(user.get("profile") or {})
-    claims = okta_tokens.id_claims or okta_tokens.access_claims
+    claims = tokens.id_claims or tokens.access_claims
     login = profile.get("login") or claims.get("preferred_username") or claims.get("sub")
-    user_id = (
-        user.get("id") or okta_tokens.access_claims.get("uid") or okta_tokens.id_claims.get("sub")
-    )
+    user_id = user.get("id") or tokens.access_claims.get("uid") or tokens.id_claims.get("sub")
     return OktaUser(login=login, id=user_id, profile=profile)
 
 
 @pytest.fixture(scope="session")
-def okta_token_factory(
-    pytestconfig: pytest.Config,
-    okta_provider: TokenProvider,
-    okta_settings: Settings,
-    _okta_request: OktaRequest,
-) -> Callable[..., TokenSet]:
+def okta_token_factory(_okta_run: RunState, _okta_request: OktaRequest) -> Callable[..., TokenSet]:
     """``factory(user=..., flow=..., scopes=..., auth_server=..., min_ttl=...) -> TokenSet``; the
     arguments take the okta marker's values (one each), the rest come from the test's marker or
     the settings."""
 
     def factory(**kwargs: Any) -> TokenSet:
+        settings = _okta_run.require()
         try:
             merged = factory_request(_okta_request, kwargs)
-            variant = build_variant(okta_settings, merged)
-            return _handed_out(_get(pytestconfig, okta_provider, variant, merged.min_ttl))
+            variant = build_variant(settings, merged)
         except OktaUserError as exc:
-            error = exc
-        _fail(error)
+            raise _okta_run.failed(exc, "the token factory") from None
+        return _okta_run.tokens(variant, merged.min_ttl)
 
     return factory
 
 
 @pytest.fixture(scope="session")
-def okta_auth(
-    okta_provider: TokenProvider,
-    okta_variant: Variant,
-    _okta_request: OktaRequest,
-    okta_tokens: TokenSet,
-) -> OktaAuth:
+def okta_auth(_okta_run: RunState, _okta_request: OktaRequest) -> OktaAuth:
     """A ``requests`` auth (``requests.auth.AuthBase``) sending this test's bearer token,
     renewing it before it expires (checked before every request), and renewing it and sending the
     request once more when the resource answers 401 ``invalid_token`` (a revoked token)."""
-    # okta_tokens signs in first, so a refused sign-in errors the test here with its message
-    # rather than from inside the test's first request.
-    return _auth_class()(okta_provider, okta_variant, _okta_request.min_ttl)
+    # Signs in first, so a refused sign-in errors the test here with its short line rather than
+    # from inside the test's first request.
+    _okta_run.fixed_tokens(_okta_request)
+    variant = _okta_run.variant(_okta_request)
+    return _auth_class()(_okta_run.get_provider(), variant, _okta_request.min_ttl, _okta_run)
 
 
 @pytest.fixture(scope="session")
@@ -390,10 +463,12 @@ def okta_session(okta_auth: OktaAuth) -> Iterator[requests.Session]:
 
 
 @pytest.fixture(scope="session")
-def okta_emulator(pytestconfig: pytest.Config) -> object:
+def okta_emulator() -> object:
     """The run's emulator (``--okta-emulator``): the ``OktaEmulator`` itself in the process that
-    started it, a ``plugin.EmulatorInfo`` (url, instance_id, env()) on xdist workers."""
-    emulator = pytestconfig.stash.get(EMULATOR_KEY, None)
+    started it; on an xdist worker a ``plugin.EmulatorInfo`` with the same ``url``,
+    ``instance_id``, ``env()`` and ``count()`` (the latter, ``clock``, ``org`` and ``faults``
+    say they need the emulator's own process: it runs in the controller)."""
+    emulator = current_run().emulator
     if emulator is None:
         emulator_flag = options.EMULATOR
         pytest.skip(

@@ -24,14 +24,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import masking, options
-from .errors import MarkerError, SettingError
+from .errors import MarkerError, OktaUserDeprecationWarning, SettingError
 from .fixtures import (  # noqa: F401  (fixtures register by being names in the plugin module)
-    EMULATOR_KEY,
-    PROVIDER_KEY,
-    RUN_ID_KEY,
-    SETTINGS_KEY,
-    VARIANTS_KEY,
+    _RUNS,
+    RunState,
     _okta_request,
+    _okta_run,
     okta_access_token,
     okta_auth,
     okta_clock,
@@ -45,10 +43,17 @@ from .fixtures import (  # noqa: F401  (fixtures register by being names in the 
     okta_user,
     okta_variant,
 )
-from .marker import OktaRequest, expand_marker
+from .marker import OktaRequest, expand_marker, marker_ids
 from .masking_hooks import MaskingHooks
-from .options import FLOW_TABLE, OPTIONS
-from .redact import RedactedStr, Secret, fingerprint
+from .options import OPTIONS
+from .redact import Secret
+from .reporting import (  # noqa: F401  (a hook: registers by being a name in the plugin module)
+    OktaFailed,
+    RunStats,
+    header_lines,
+    pytest_assertrepr_compare,
+    write_summary,
+)
 from .settings import Settings, can_prompt, check_writable_folder, resolve
 
 if TYPE_CHECKING:
@@ -59,13 +64,23 @@ WORKERINPUT_KEY = "okta_user"
 _PAYLOAD_KEY = pytest.StashKey["WorkerPayload"]()
 _INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
 #: What the workers report back (workeroutput), summed up on the controller.
-_WORKER_STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+_WORKER_STATS_KEY = pytest.StashKey[list[RunStats]]()
 _MASKING_KEY = pytest.StashKey[MaskingHooks]()
+#: This run's Okta state (the object the fixtures sit on, see fixtures.RunState).
+RUN_KEY = pytest.StashKey[RunState]()
 
 
 @dataclass(frozen=True, repr=False)
 class EmulatorInfo:
-    """What an xdist worker knows of the run's emulator (it runs in the controller process)."""
+    """What an xdist worker knows of the run's emulator, which runs in the controller process.
+
+    It has the emulator's public reading interface (``url``, ``instance_id``, ``env()``,
+    ``count()``), so a test reads the same under ``-n``; what needs the emulator's own objects
+    (``count``'s request log, ``clock``, ``org``, ``faults``, ``reset``) raises
+    :class:`EmulatorElsewhere` with the fix, not an ``AttributeError``. (A worker has no channel to
+    the controller during a test, and the emulator offers no HTTP control endpoint: one would let
+    any local process move its clock.)
+    """
 
     url: str
     instance_id: str
@@ -75,8 +90,31 @@ class EmulatorInfo:
     def env(self) -> dict[str, str]:
         return dict(self.settings)
 
+    def count(self, endpoint: str) -> int:
+        raise EmulatorElsewhere(f"count({endpoint!r})")
+
+    def reset(self) -> None:
+        raise EmulatorElsewhere("reset()")
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("clock", "org", "faults", "log"):
+            raise EmulatorElsewhere(name)
+        raise AttributeError(name)
+
     def __repr__(self) -> str:
         return f"EmulatorInfo(url={self.url!r}, instance_id={self.instance_id!r})"
+
+
+class EmulatorElsewhere(RuntimeError):
+    """What an xdist worker cannot do with the emulator the controller runs."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"pytest-okta-user: okta_emulator.{what} needs the emulator's own process; under"
+            " xdist it runs in the controller, and this test runs in a worker.\n  fix: run the"
+            " tests that read or move the emulator's state without -n (or with -p no:xdist), or"
+            " start an OktaEmulator in a fixture of your own"
+        )
 
 
 @dataclass(frozen=True)
@@ -143,7 +181,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help=option.option_help(),
             )
         if option.ini:
-            parser.addini(option.ini, help=option.ini_help(), default=None)
+            parser.addini(option.ini, help=option.ini_help(), type=option.ini_type, default=None)
+            for alias in option.ini_aliases:
+                parser.addini(alias, help=option.alias_help(), type=option.ini_type, default=None)
 
 
 # ---- configuration ------------------------------------------------------------------------------
@@ -161,18 +201,18 @@ def pytest_configure(config: pytest.Config) -> None:
     # Masking (masking_hooks.py) is on from here; the settings may switch it off in _configure.
     config.stash[_MASKING_KEY] = MaskingHooks(config)
     config.pluginmanager.register(config.stash[_MASKING_KEY], "okta_user.masking")
+    run = config.stash[RUN_KEY] = RunState()
+    _RUNS.append(run)
+    config.add_cleanup(lambda: _RUNS.remove(run))
     if config.option.help:
         # --help must work whatever the settings say.
         return
-    try:
-        _configure(config)
-    except SettingError as exc:
-        raise pytest.UsageError(f"pytest-okta-user: {exc}") from None
+    _configure(config, run)
 
 
-def _configure(config: pytest.Config) -> None:
+def _configure(config: pytest.Config, run: RunState) -> None:
     cli = {o.name: getattr(config.option, f"okta_{o.name}", None) for o in OPTIONS if o.flag}
-    ini = {o.ini: config.getini(o.ini) for o in OPTIONS if o.ini}
+    ini = _ini_values(config)
     worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
     sent = (
         None
@@ -181,51 +221,84 @@ def _configure(config: pytest.Config) -> None:
     )
     if sent is not None and sent.fingerprint_key:
         masking.set_run_key(sent.fingerprint_key)
+    if sent is not None:
+        assert worker_input is not None
+        # xdist's own id of the run: the same in every worker (and in pytest_configure_node).
+        run.run_id = str(worker_input["testrunuid"])
+    else:
+        run.run_id = uuid.uuid4().hex
 
     started: list[EmulatorInfo] = []
 
     def start_emulator() -> Mapping[str, str]:
         # Called by resolve() only in emulator mode, so the flag is read once, with the rest.
         if sent is not None and sent.emulator is not None:
-            config.stash[EMULATOR_KEY] = sent.emulator
+            run.emulator = sent.emulator
             return sent.emulator.env()
         okta = _start_emulator(config)
-        config.stash[EMULATOR_KEY] = okta
+        run.emulator = okta
         started.append(EmulatorInfo(okta.url, okta.instance_id, okta.env()))
         return okta.env()
 
-    settings = resolve(
-        cli,
-        os.environ,
-        ini,
-        ini_path=config.inipath,
-        cwd=config.invocation_params.dir,
-        default_cache_dir=lambda: _default_cache_dir(config),
-        # A worker whose controller started none starts none either.
-        emulator=None if sent is not None and sent.emulator is None else start_emulator,
-    )
+    try:
+        settings = resolve(
+            cli,
+            os.environ,
+            ini,
+            ini_path=config.inipath,
+            cwd=config.invocation_params.dir,
+            default_cache_dir=lambda: _default_cache_dir(config),
+            # A worker whose controller started none starts none either.
+            emulator=None if sent is not None and sent.emulator is None else start_emulator,
+        )
+    except SettingError as exc:
+        # A settings problem errors the tests that need Okta (each with one short line, the
+        # message once in the summary); the others run. An empty secret in a fork's pull request
+        # must not stop the whole suite.
+        run.error = exc
+        masking.enable()
+        if sent is None:
+            config.stash[_PAYLOAD_KEY] = WorkerPayload(
+                emulator=started[0] if started else None, fingerprint_key=masking.run_key()
+            )
+        return
     if sent is not None:
-        assert worker_input is not None
-        # xdist's own id of the run: the same in every worker (and in pytest_configure_node).
-        run_id = str(worker_input["testrunuid"])
         payload = sent
     else:
-        run_id = uuid.uuid4().hex
         password, why_not = _prompted_password(config, settings, cli)
         payload = WorkerPayload(
             password, why_not, started[0] if started else None, masking.run_key()
         )
     settings = settings.with_password(payload.password, payload.password_hint)
     config.stash[_MASKING_KEY].apply(settings)
-    config.stash[SETTINGS_KEY] = settings
+    run.settings = settings
     config.stash[_PAYLOAD_KEY] = payload
-    config.stash[RUN_ID_KEY] = run_id
     if sent is None:
+        # Once per run: the workers read the same ini file.
+        for message in settings.deprecations:
+            config.issue_config_time_warning(OktaUserDeprecationWarning(message), stacklevel=2)
         _prepare_the_cache(config, settings)
 
 
+def _ini_values(config: pytest.Config) -> dict[str, object]:
+    """Every ini key of the settings table (and its old names), as ``getini`` types it; a value
+    ``getini`` refuses (``okta_emulator = maybe``) is handed to ``resolve`` as the error, which
+    words it as it words any setting."""
+    values: dict[str, object] = {}
+    for option in OPTIONS:
+        for name in (option.ini, *option.ini_aliases) if option.ini else ():
+            try:
+                values[name] = config.getini(name)
+            except (ValueError, TypeError, pytest.UsageError) as exc:
+                values[name] = exc
+    return values
+
+
 def _prepare_the_cache(config: pytest.Config, settings: Settings) -> None:
-    """Only on the controller: a worker clearing it could remove what another worker just stored."""
+    """Only on the controller: a worker clearing it could remove what another worker just stored.
+
+    Clearing (asked for) happens now; pruning waits for the end of a run that used the cache
+    (:func:`_prune_the_cache`), so that a run without Okta tests imports no cache (filelock)."""
     no_cache, clear_cache = settings[options.NO_CACHE].value, settings[options.CLEAR_CACHE].value
     if clear_cache and no_cache:
         config.issue_config_time_warning(
@@ -237,16 +310,22 @@ def _prepare_the_cache(config: pytest.Config, settings: Settings) -> None:
             stacklevel=3,
         )
     folder = settings[options.CACHE_DIR].value
-    if folder is not None:
+    if folder is not None and clear_cache:
         from .cache import TokenCache
 
-        cache = TokenCache.inside(folder)
-        if clear_cache:
-            cache.clear()
-        else:
-            # Entries whose tokens died long ago (an emulator's, whose instance id changes every
-            # run; a user no longer tested) would pile up: no run can use them any more.
-            cache.prune(time.time())
+        TokenCache.inside(folder).clear()
+
+
+def _prune_the_cache(settings: Settings) -> None:
+    """Entries whose tokens died long ago (an emulator's, whose instance id changes every run; a
+    user no longer tested) would pile up: no run can use them any more. Done at the end of a run
+    that asked for a token, on the controller only."""
+    folder = settings[options.CACHE_DIR].value
+    if folder is None or settings[options.CLEAR_CACHE].value:
+        return
+    from .cache import TokenCache
+
+    TokenCache.inside(folder).prune(time.time())
 
 
 def _start_emulator(config: pytest.Config) -> OktaEmulator:
@@ -285,14 +364,18 @@ def _prompted_password(
     for dest, option in _NO_RUN_OPTIONS.items():
         if getattr(config.option, dest, False):
             return None, f"not asked with {option}"
-    flow = settings[options.FLOW].value
-    if not FLOW_TABLE[flow].signs_in_user:
-        return None, f"not asked: the configured flow is {flow}"
-    return _ask_password(config, cli.get(options.USER.name))
+    # The user from any source (command line, environment, ini file); the flow signs users in.
+    user, why_not = settings.prompt_user()
+    if user is None:
+        return None, why_not
+    return _ask_password(config, user, settings)
 
 
-def _ask_password(config: pytest.Config, user: object) -> tuple[Secret | None, str]:
-    """Ask for the password once, on the controller, if ``--okta-user`` was given interactively.
+def _ask_password(
+    config: pytest.Config, user: object, settings: Settings | None = None
+) -> tuple[Secret | None, str]:
+    """Ask for the password once, on the controller, in a terminal (CI unset), unless the token
+    cache can serve the settings' own variant without a sign-in.
 
     Returns the password (or None) and, when there was none, why (for the missing-password
     message).
@@ -302,12 +385,20 @@ def _ask_password(config: pytest.Config, user: object) -> tuple[Secret | None, s
     # Capture holds stdin (fd 0 is /dev/null meanwhile): release it first (in_=True), as pytest's
     # own --pdb does; only then can we tell whether stdin is a terminal.
     capman = config.pluginmanager.getplugin("capturemanager")
+    # At configure time pytest holds its global capture suspended for stdout/stderr (not stdin):
+    # put it back that way, or the header and everything up to the first test is captured.
+    was_suspended = _capture_state(capman) == "suspended"
     if capman is not None:
         capman.suspend_global_capture(in_=True)
     try:
         allowed, why_not = can_prompt(sys.stdin.isatty(), os.environ)
         if not allowed:
             return None, why_not
+        if settings is not None and _served_from_cache(settings):
+            return None, (
+                f"not asked: the token cache held a fresh token for {user}; run with"
+                f" {options.CLEAR_CACHE.flag} to be asked"
+            )
         try:
             answer = Secret(getpass.getpass(f"Okta password for {user}: "))
         except EOFError:
@@ -315,9 +406,24 @@ def _ask_password(config: pytest.Config, user: object) -> tuple[Secret | None, s
     finally:
         if capman is not None:
             capman.resume_global_capture()
+            if was_suspended:
+                capman.suspend_global_capture()
     if not answer.reveal():
         return None, "the prompt got an empty answer"
     return answer, ""
+
+
+def _capture_state(capman: Any) -> str | None:
+    """The state of pytest's global capture ("started", "suspended", ...); None: unknown."""
+    state = getattr(getattr(capman, "_global_capturing", None), "_state", None)
+    return state if isinstance(state, str) else None
+
+
+def _served_from_cache(settings: Settings) -> bool:
+    # Imported only here, in a terminal with a password to ask for: the cache pulls in filelock.
+    from .provider import serves_from_cache
+
+    return serves_from_cache(settings)
 
 
 def _default_cache_dir(config: pytest.Config) -> Path | None:
@@ -353,12 +459,12 @@ class _XdistHooks:
         payload = self.config.stash.get(_PAYLOAD_KEY, WorkerPayload())
         node.workerinput[WORKERINPUT_KEY] = payload.to_dict()
         # The workers' run id (see _configure); the controller's too, for one id per run.
-        self.config.stash[RUN_ID_KEY] = node.workerinput["testrunuid"]
+        self.config.stash[RUN_KEY].run_id = str(node.workerinput["testrunuid"])
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         stats = getattr(node, "workeroutput", {}).get(WORKERINPUT_KEY)
         if stats:
-            self.config.stash.setdefault(_WORKER_STATS_KEY, []).append(stats)
+            self.config.stash.setdefault(_WORKER_STATS_KEY, []).append(RunStats.from_dict(stats))
 
 
 # ---- markers ------------------------------------------------------------------------------------
@@ -384,7 +490,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.Collector.CollectError(
             f"{where}: {exc.what}" + (f"; fix: {exc.fix}" if exc.fix else "")
         ) from None
-    settings: Settings | None = metafunc.config.stash.get(SETTINGS_KEY, None)
+    settings = metafunc.config.stash[RUN_KEY].settings
     if settings is not None and len(requests) == 1:
         # A marker that asks for the settings' own values (flow="pkce" when pkce is the default)
         # is the unmarked request: the same fixture instances, not a rebuilt user fixture.
@@ -394,13 +500,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # pytest 7 reuses a session fixture's instance only for the *same* param object: intern them.
     interned = metafunc.config.stash.setdefault(_INTERNED_KEY, {})
     params = [interned.setdefault(r, r) for r in requests]
-    metafunc.parametrize(
-        "_okta_request",
-        params,
-        indirect=True,
-        ids=[r.label() for r in params],
-        scope="session",
-    )
+    # Only list values name the tests; a single value leaves the id as it is (pytest >= 8.4 can
+    # hide a parameter; older ones show its label).
+    hidden = getattr(pytest, "HIDDEN_PARAM", None)
+    ids = marker_ids(merged, params) or [hidden or r.label() for r in params]
+    metafunc.parametrize("_okta_request", params, indirect=True, ids=ids, scope="session")
 
 
 def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:
@@ -421,8 +525,6 @@ def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:
 
 #: Session fixtures whose value is fixed at first use: no request renews it.
 _FIXED_VALUES = ("okta_access_token", "okta_id_token", "okta_tokens")
-#: The plugin's fixtures that take okta_tokens and renew (okta_auth) or need no live token.
-_RENEWING_OR_TIMELESS = frozenset({"okta_auth", "okta_user", "okta_access_token", "okta_id_token"})
 
 
 @pytest.hookimpl(trylast=True)
@@ -433,17 +535,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     Runs after the runner's own setup (trylast), so the fixtures hold their values.
     """
     funcargs: dict[str, Any] = getattr(item, "funcargs", {})
-    tokens = funcargs.get("okta_tokens")
-    provider = item.config.stash.get(PROVIDER_KEY, None)
-    if tokens is None or provider is None or not _uses_a_fixed_value(item):
+    if "_okta_request" not in funcargs:
         return
-    request: OktaRequest = funcargs.get("_okta_request", OktaRequest())
-    if provider.fresh(tokens, min_ttl=request.min_ttl):
+    run = item.config.stash[RUN_KEY]
+    request: OktaRequest = funcargs["_okta_request"]
+    provider = run.provider
+    if provider is None:
+        return
+    held = {name: run.fixed.get((name, request)) for name in _fixed_in(item)}
+    stale = {
+        name: tokens
+        for name, tokens in held.items()
+        if tokens is not None and not provider.fresh(tokens, min_ttl=request.min_ttl)
+    }
+    if not stale:
         return
     ttl = provider.min_ttl if request.min_ttl is None else request.min_ttl
-    left = tokens.expires_at - provider.now()
+    left = min(tokens.expires_at for tokens in stale.values()) - provider.now()
     pytest.fail(
-        f"pytest-okta-user: the token handed out for this run ({', '.join(_fixed_in(item))})"
+        f"pytest-okta-user: the token handed out for this run ({', '.join(stale)})"
         f" has {max(left, 0):.0f}s left, less than min_ttl ({ttl:g}s); session fixtures keep"
         " the value they got first.\n  fix: use okta_session or okta_auth (they renew the"
         " token before every request) or okta_token_factory(...) (a fresh one per call), or"
@@ -453,169 +563,83 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def _fixed_in(item: pytest.Item) -> list[str]:
+    """The fixed session token values the test, or a fixture it uses, takes (okta_auth,
+    okta_session and okta_user take none: the first two renew, the last needs no live token)."""
     names = getattr(item, "fixturenames", ())
     return [name for name in _FIXED_VALUES if name in names]
 
 
-def _uses_a_fixed_value(item: pytest.Item) -> bool:
-    """Whether the test, or a fixture it uses, takes one of the fixed session token values
-    (okta_tokens reached only through okta_auth/okta_session does not count: that renews)."""
-    names = getattr(item, "fixturenames", ())
-    if "okta_access_token" in names or "okta_id_token" in names:
-        return True
-    if "okta_tokens" not in names:
-        return False
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:  # pytest's internals moved: assume the value is used
-        return True
-    if "okta_tokens" in info.argnames:
-        return True
-    for name, defs in info.name2fixturedefs.items():
-        if name not in _RENEWING_OR_TIMELESS and defs and "okta_tokens" in defs[-1].argnames:
-            return True
-    return False
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A test that needs a failed variant: its report is the one short line (a string, which
+    ``-ra`` shows as is, without pytest's ``Failed:``), counted for the summary."""
+    outcome = yield
+    excinfo = call.excinfo
+    if excinfo is None or not isinstance(excinfo.value, OktaFailed):
+        return
+    failure = excinfo.value.failure
+    failure.tests += 1
+    report = outcome.get_result()
+    report.longrepr = masking.mask(failure.short_line())
 
 
 # ---- reporting ----------------------------------------------------------------------------------
 
 
-def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
-    """Explain a failed comparison involving a token by fingerprints.
-
-    pytest's own explanation of two strings is a diff of their text, which would print the token.
-    """
-    # Not imported for this: without a token handed out, no TokenSet can be compared.
-    tokens = sys.modules.get("pytest_okta_user.tokens")
-    if (
-        tokens is not None
-        and isinstance(left, tokens.TokenSet)
-        and isinstance(right, tokens.TokenSet)
-    ):
-        return _explain_token_sets(op, left, right)
-    if not isinstance(left, RedactedStr) and not isinstance(right, RedactedStr):
-        return None
-
-    def shown(value: object) -> str:
-        if isinstance(value, str):
-            return f"<redacted {fingerprint(value)}>"
-        return type(value).__name__
-
-    return [f"{shown(left)} {op} {shown(right)}", _FINGERPRINT_NOTE]
-
-
-_FINGERPRINT_NOTE = (
-    "(pytest-okta-user shows tokens by fingerprint: 8 hex digits of an HMAC keyed per run)"
-)
-
-#: TokenSet fields shown by fingerprint only.
-_TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
-
-
-def _explain_token_sets(op: str, left: Any, right: Any) -> list[str]:
-    """Two token sets: their reprs (fingerprints) and the fields that differ, tokens by
-    fingerprint (pytest's own dataclass explanation would print the fields' values)."""
-    import dataclasses
-
-    lines = [f"{left!r} {op} {right!r}"]
-    differ = [
-        f.name for f in dataclasses.fields(left) if getattr(left, f.name) != getattr(right, f.name)
-    ]
-    if not differ:
-        lines.append("TokenSet fields are all equal")
-        return lines
-    lines.append(f"TokenSet fields differ: {', '.join(differ)}")
-    for name in differ:
-        a, b = getattr(left, name), getattr(right, name)
-        if name in _TOKEN_FIELDS:
-            shown = f"<{fingerprint(a)}> != <{fingerprint(b)}>"
-        elif name in ("access_claims", "id_claims", "user"):
-            keys = sorted(set(a) ^ set(b)) or sorted(k for k in a if a.get(k) != b.get(k))
-            shown = f"differ in {', '.join(map(str, keys))}"
-        else:
-            shown = f"{a!r} != {b!r}"
-        lines.append(f"  {name}: {shown}")
-    lines.append(_FINGERPRINT_NOTE)
-    return lines
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    settings: Settings | None = config.stash.get(SETTINGS_KEY, None)
-    if settings is None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
         return []
-    lines = settings.header_lines()
-    emulator = config.stash.get(EMULATOR_KEY, None)
-    if emulator is not None:
-        url = getattr(emulator, "url", "?")
-        instance = getattr(emulator, "instance_id", "?")
-        lines.insert(
-            0,
-            f"okta emulator: {url} (instance {instance}), started for this run"
-            f" ({settings[options.EMULATOR].source})",
-        )
-    return lines
+    return header_lines(run.settings, run.error, run.emulator, verbose=config.option.verbose > 0)
 
 
-def _local_stats(config: pytest.Config) -> dict[str, Any] | None:
-    provider = config.stash.get(PROVIDER_KEY, None)
-    if provider is None:
+def _local_stats(run: RunState) -> RunStats | None:
+    provider = run.provider
+    if provider is None and not run.failures:
         return None
-    variants: set[str] = config.stash.get(VARIANTS_KEY, set())
-    return {
-        "variants": sorted(variants),
-        "exchanges": provider.stats.exchanges,
-        "refreshes": provider.stats.refreshes,
-        "cache_hits": provider.stats.cache_hits,
-        "rejected": provider.stats.rejected,
-        "rejected_again": provider.stats.rejected_after_renewal,
-    }
+    stats = RunStats(variants=sorted(run.variants), failures=list(run.failures.values()))
+    if provider is not None:
+        stats.exchanges = provider.stats.exchanges
+        stats.refreshes = provider.stats.refreshes
+        stats.cache_hits = provider.stats.cache_hits
+        stats.rejected = provider.stats.rejected
+        stats.rejected_again = provider.stats.rejected_after_renewal
+    return stats
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    workeroutput = getattr(session.config, "workeroutput", None)
-    stats = _local_stats(session.config)
-    if workeroutput is not None and stats is not None:
-        workeroutput[WORKERINPUT_KEY] = stats
+    config = session.config
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    stats = _local_stats(run)
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        if stats is not None:
+            workeroutput[WORKERINPUT_KEY] = stats.to_dict()
+        return
+    used_the_cache = run.provider is not None or any(s.variants for s in _from_workers(config))
+    if run.settings is not None and used_the_cache:
+        _prune_the_cache(run.settings)
+
+
+def _from_workers(config: pytest.Config) -> list[RunStats]:
+    if _WORKER_STATS_KEY not in config.stash:
+        return []
+    from_workers: list[RunStats] = config.stash[_WORKER_STATS_KEY]
+    return from_workers.copy()
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    from_workers: list[dict[str, Any]] = config.stash.get(_WORKER_STATS_KEY, [])
-    stats = list(from_workers)
-    local = _local_stats(config)
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    stats = _from_workers(config)
+    local = _local_stats(run)
     if local is not None:
         stats.append(local)
-    if stats:
-        variants = len({key for s in stats for key in s["variants"]})
-        terminalreporter.write_line(
-            f"okta-user: {_n(variants, 'token variant')} in {_n(len(stats), 'process', 'es')}:"
-            f" {_n(sum(s['exchanges'] for s in stats), 'sign-in')},"
-            f" {_n(sum(s['refreshes'] for s in stats), 'refresh', 'es')},"
-            f" {sum(s['cache_hits'] for s in stats)} read from the token cache"
-        )
-        _revocation_hint(terminalreporter, stats)
-    emulator = config.stash.get(EMULATOR_KEY, None)
-    count = getattr(emulator, "count", None)
-    if count is not None:
-        terminalreporter.write_line(
-            f"okta emulator: {_n(count('authn'), 'sign-in')} (authn requests),"
-            f" {_n(count('token'), 'token request')}"
-        )
-
-
-def _revocation_hint(terminalreporter: Any, stats: list[dict[str, Any]]) -> None:
-    """okta_session renews a token a resource refused (401 invalid_token); the values of
-    okta_access_token / okta_tokens, fixed at first use, cannot be: say how to start afresh."""
-    rejected = sum(s.get("rejected", 0) for s in stats)
-    if not rejected:
-        return
-    again = sum(s.get("rejected_again", 0) for s in stats)
-    terminalreporter.write_line(
-        f"okta-user: {_n(rejected, 'request')} refused as invalid_token (revoked?) through"
-        " okta_session/okta_auth; renewed and the request sent once more"
-        + (f" ({again} refused again, returned as is)" if again else "")
-        + ". Tests holding okta_access_token, okta_id_token or okta_tokens keep the value they"
-        f" got first: run again with {options.CLEAR_CACHE.flag} to start from a new sign-in."
-    )
-
-
-def _n(count: int, noun: str, plural: str = "s") -> str:
-    return f"{count} {noun}{'' if count == 1 else plural}"
+    count = getattr(run.emulator, "count", None)
+    counts = None
+    if count is not None and not isinstance(run.emulator, EmulatorInfo):
+        counts = (count("authn"), count("token"))
+    write_summary(terminalreporter, stats, counts)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pytest_okta_user"
-PYTEST_FACE = {"plugin", "fixtures", "masking_hooks"}
+PYTEST_FACE = {"plugin", "fixtures", "masking_hooks", "reporting"}
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
 
 

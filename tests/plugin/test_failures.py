@@ -23,7 +23,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from support.inner import LOUD, Inner, message_of, once, random_password, run_all
+from support.inner import LOUD, Inner, message_of, once, random_password, run_all, section_of
 from support.leaks import Tap, find_leaks
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
@@ -197,6 +197,7 @@ def test_connection_refused(okta_access_token):
 """
 
 UNKNOWN_CLIENT = "0oanosuchclient00001"
+SIGN_IN = "okta-user: sign-in refused"
 UNREGISTERED = "http://localhost:8080/not/registered"
 
 #: failure -> (run, test, what the message must say, in order: what happened, then the fix).
@@ -206,8 +207,8 @@ FAILURES: dict[str, tuple[str, str, list[str]]] = {
         "test_bad_credentials[wrong@example.com]",
         [
             "Okta refused the sign-in of user wrong@example.com at /api/v1/authn: E0000004",
-            "fix: check the login in --okta-user / OKTA_USERNAME / okta_user and the password in"
-            " OKTA_PASSWORD",
+            "fix: check the login in --okta-user / OKTA_USERNAME / okta_username and the password"
+            " in OKTA_PASSWORD",
         ],
     ),
     "bad credentials (token factory)": (
@@ -362,6 +363,11 @@ FAILURES: dict[str, tuple[str, str, list[str]]] = {
         ],
     ),
 }
+
+
+def _id(test: str, outcomes: dict[str, str]) -> str:
+    """The test's id as the run has it: a marker's single values may or may not be in it."""
+    return test if test in outcomes else test.split("[")[0]
 
 
 @dataclass
@@ -535,21 +541,28 @@ def test_each_failure_errors_with_a_short_message_naming_the_fix(
     run_name, test, needles = FAILURES[failure]
     run = failing.runs[run_name]
     expected = "failed" if test == "test_factory_bad_credentials" else "error"
-    assert run.outcomes()[test] == expected, run.stdout
-    block = message_of(run.stdout, test)
-    text = "\n".join(block)
-    assert block[0].startswith("pytest-okta-user: "), text
-    assert len(block) <= 6, text
-    # What happened, then the fix, in that order.
-    at = 0
+    outcomes = run.outcomes()
+    test = _id(test, outcomes)
+    assert outcomes[test] == expected, run.stdout
+    # The test's own report: one line, the cause and where the fix is.
+    [line] = message_of(run.stdout, test)
+    pointer = f" [pytest-okta-user: the fix is under '{SIGN_IN}' below]"
+    assert line.endswith(pointer), line
+    cause = line.removesuffix(pointer)
+    # The full message, once, in the plugin's summary section: what happened, then the fix.
+    text = "\n".join(section_of(run.stdout, SIGN_IN))
+    assert run.stdout.count(f"  {cause}\n") == 1, run.stdout
+    at = text.index(f"  {cause}\n")
     for needle in needles:
         needle = needle.replace("PORT", str(failing.users_port))
         found = text.find(needle, at)
         assert found >= 0, f"{needle!r} not in (or out of order in):\n{text}"
         at = found
-    assert "\n  fix: " in text, text
+    assert "\n    fix: " in text, text
     # Nothing of the plugin's insides: no traceback, no source line, no file or line of ours.
-    assert not re.search(r"Traceback|pytest_okta_user|\.py:\d|^(>|E )|Error: ", text, re.M), text
+    insides = re.compile(r"Traceback|pytest_okta_user|\.py:\d|^(>|E )|Error: ", re.M)
+    assert not insides.search(text), text
+    assert not insides.search(line), line
 
 
 @pytest.mark.parametrize(
@@ -568,7 +581,7 @@ def test_tests_that_need_no_okta_pass_and_no_okta_test_passes(
     assert set(outcomes.values()) <= {"error", "failed"}, run.stdout
     assert run.ret == 1, run.stdout  # tests failed: no internal or usage error
     # Every failing test of the run is one of the failures above.
-    covered = {test for name, test, _ in FAILURES.values() if name == run_name}
+    covered = {_id(test, outcomes) for name, test, _ in FAILURES.values() if name == run_name}
     assert set(outcomes) == covered
     assert "Traceback" not in run.stdout
     assert "INTERNALERROR" not in run.stdout + run.outputs["stderr"]

@@ -96,7 +96,7 @@ def test_each_setting_comes_from_the_highest_level_that_sets_it(
     if "cli" in levels:
         args = [f"--okta-{k.replace('_', '-')}={v}" for k, v in values("cli", folder).items()]
 
-    result = run_inner("--collect-only", *args)
+    result = run_inner("--collect-only", "-v", *args)
 
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     result.stdout.fnmatch_lines(expected_header(level, folder), consecutive=True)
@@ -105,20 +105,43 @@ def test_each_setting_comes_from_the_highest_level_that_sets_it(
         assert secret not in output
 
 
-def test_an_unconfigured_project_gets_one_header_line(
-    pytester: pytest.Pytester, run_inner: RunInner
+@pytest.mark.parametrize("verbose", [(), ("-v",)])
+def test_a_project_without_okta_settings_gets_no_header_line(
+    pytester: pytest.Pytester, run_inner: RunInner, verbose: tuple[str, ...]
 ) -> None:
-    result = run_inner("--collect-only")
-    okta_lines = [line for line in result.stdout.lines if line.startswith("okta")]
+    result = run_inner("--collect-only", *verbose)
+    assert [line for line in result.stdout.lines if line.startswith("okta")] == []
+
+
+def test_the_header_is_one_line_by_default_and_the_full_table_with_v(
+    pytester: pytest.Pytester, run_inner: RunInner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makefile(".ini", pytest="[pytest]\nokta_client_id = 0oaini\n")
+    monkeypatch.setenv("OKTA_DOMAIN", "dev-123.okta.com")
+    monkeypatch.setenv("OKTA_PASSWORD", "Pa55word-never-shown")
+    args = ("--collect-only", "-p", "no:cacheprovider", "--okta-user=a@example.com")
+
+    short = run_inner(*args)
+    full = run_inner(*args, "-v")
+
+    okta_lines = [line for line in short.stdout.lines if line.startswith("okta")]
     assert okta_lines == [
-        "okta: not configured (set --okta-domain / OKTA_ISSUER or OKTA_DOMAIN / okta_domain and"
-        " the rest, or run with --okta-emulator)"
+        "okta: pkce flow for a@example.com at https://dev-123.okta.com/oauth2/default, token cache"
+        " on (from command line, environment, pytest.ini; -v shows each setting)"
     ]
+    full_lines = [line for line in full.stdout.lines if line.startswith("okta")]
+    assert len(full_lines) >= 6
+    assert "okta client: 0oaini (from ini okta_client_id in pytest.ini)*" in [
+        line.split(",")[0] + "*" for line in full_lines
+    ]
+    assert "Pa55word-never-shown" not in short.stdout.str() + full.stdout.str()
 
 
 def test_defaults_are_shown_as_defaults(pytester: pytest.Pytester, run_inner: RunInner) -> None:
     # One setting makes the project an Okta one: every other line then shows its default.
-    result = run_inner("--collect-only", "-p", "no:cacheprovider", "--okta-user=a@example.com")
+    result = run_inner(
+        "--collect-only", "-v", "-p", "no:cacheprovider", "--okta-user=a@example.com"
+    )
     result.stdout.fnmatch_lines(
         [
             "okta issuer: not set",

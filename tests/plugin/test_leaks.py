@@ -17,8 +17,9 @@ from typing import Any
 
 import pyotp
 import pytest
-from support.inner import LOUD, Inner, message_of, once, random_password, run_all
+from support.inner import LOUD, Inner, message_of, once, random_password, run_all, section_of
 from support.leaks import Tap, find_leaks
+from support.marker_ids import single
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -284,12 +285,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     )
 
 
+#: A single-value marker's test: its id as this pytest shows it (issue 10, point 3).
+RENEWAL_TEST = single(
+    "test_fails_inside_the_plugin_when_renewal_fails",
+    "renewal@example.com-openid+offline_access",
+)
+
+
 def test_the_suite_ran_every_flow_mfa_and_a_refresh(runs: Runs) -> None:
     outcomes = runs.suite.outcomes()
     failed = sorted(name for name, outcome in outcomes.items() if outcome != "passed")
     assert failed == [
         "test_fails_holding_every_okta_fixture",
-        "test_fails_inside_the_plugin_when_renewal_fails[renewal@example.com-openid+offline_access]",
+        RENEWAL_TEST,
         "test_fails_inside_the_provider",
         "test_fails_on_the_token_set",
     ], runs.suite.stdout
@@ -345,7 +353,8 @@ def test_no_secret_in_any_output_of_a_passing_and_failing_suite(runs: Runs) -> N
         "test ids (stderr)": runs.ids.outputs["stderr"],
     }
     assert set(runs.suite.outputs) == {"stdout", "stderr", "JUnit XML", "log file"}
-    assert "test_each_browser_flow[code-plain@example.com]" in outputs["test ids"]
+    # Only the listed values name the tests (issue 10, point 3).
+    assert "test_each_browser_flow[code]" in outputs["test ids"]
     assert len(secrets) >= 20
     assert find_leaks(secrets, outputs) == []
 
@@ -406,10 +415,11 @@ def test_no_token_string_in_the_output_of_a_failing_test_that_takes_it(runs: Run
 def test_a_renewal_failing_inside_a_request_fails_the_test_with_the_short_message(
     runs: Runs,
 ) -> None:
-    test = (
-        "test_fails_inside_the_plugin_when_renewal_fails[renewal@example.com-openid+offline_access]"
-    )
-    text = "\n".join(message_of(runs.suite.stdout, test))
-    assert text.startswith("pytest-okta-user: The ID token"), text
-    assert "\n  fix: " in text
-    assert "pytest_okta_user/" not in text
+    test = RENEWAL_TEST
+    [line] = message_of(runs.suite.stdout, test)
+    assert line.startswith("The ID token"), line
+    assert line.endswith("[pytest-okta-user: the fix is under 'okta-user: sign-in refused' below]")
+    section = "\n".join(section_of(runs.suite.stdout, "okta-user: sign-in refused"))
+    assert "  The ID token" in section
+    assert "\n    fix: " in section
+    assert "pytest_okta_user/" not in line + section

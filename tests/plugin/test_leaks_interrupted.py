@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from support.inner import Inner, once, random_password, run_all
 from support.leaks import Tap, basic_credentials, find_leaks
+from support.marker_ids import single
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -103,7 +104,7 @@ def test_session_request_answered_with_an_error(okta_session, okta_variant):
 """
 
 FAILED = {
-    "test_sign_in_interrupted_by_the_timeout[slow@example.com]": "error",
+    single("test_sign_in_interrupted_by_the_timeout", "slow@example.com"): "error",
     "test_prints_and_fails_on_the_tokens": "failed",
     "test_prints_the_password_and_the_client_secret": "failed",
     "test_compares_the_token_strings": "failed",

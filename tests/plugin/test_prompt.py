@@ -79,6 +79,7 @@ def test_the_password_is_asked_once_and_reaches_the_workers(
     argv = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", "-n", "2"]
     # --dist each: the test runs on both workers; --okta-no-cache: each signs in on its own.
     argv += ["--dist", "each", "--okta-no-cache", "--okta-user", DEMO.user_login]
+    argv += ["-v"]  # the header's full table
 
     code, output = run_in_terminal(
         argv, pytester.path, DEMO.user_password.encode(), b"Okta password for"
@@ -121,3 +122,33 @@ def test_no_prompt_where_no_password_is_needed(
     text = output.decode(errors="replace")
     assert "Okta password for" not in text
     assert code == 0, text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty: Linux")
+def test_a_user_from_the_ini_file_is_asked_for_and_a_warm_cache_asks_nothing(
+    pytester: pytest.Pytester,
+    emulator_env: dict[str, str],
+    okta: OktaEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 10, point 2: the user from any source (here the ini file, as the README's setup has
+    # it), and no prompt while the cache holds a fresh token for it.
+    monkeypatch.delenv("OKTA_PASSWORD")
+    monkeypatch.delenv("OKTA_USERNAME")
+    pytester.makefile(".ini", pytest=f"[pytest]\nokta_username = {DEMO.user_login}\n")
+    pytester.makepyfile(test_token="def test_token(okta_access_token):\n    pass\n")
+    argv = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest"]
+    argv += ["--okta-cache-dir", str(pytester.path / "tokens")]
+
+    code, output = run_in_terminal(
+        argv, pytester.path, DEMO.user_password.encode(), b"Okta password for"
+    )
+    text = output.decode(errors="replace")
+    assert code == 0, text
+    assert text.count(f"Okta password for {DEMO.user_login}: ") == 1
+
+    code, output = run_in_terminal(argv, pytester.path, b"not asked", b"Okta password for")
+    text = output.decode(errors="replace")
+    assert code == 0, text
+    assert "Okta password for" not in text
+    assert okta.count("authn") == 1

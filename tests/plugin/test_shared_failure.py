@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from support.inner import section_of
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
@@ -35,14 +36,21 @@ def test_a_wrong_password_is_sent_once_for_all_workers_and_runs_after_it_are_not
     cache = pytester.path / "cache"
 
     wrong = pytester.runpytest_subprocess(
-        "-p", "no:hypothesispytest", "-n", "6", "--okta-cache-dir", str(cache)
+        "-p", "no:hypothesispytest", "-n", "4", "--okta-cache-dir", str(cache)
     )
     wrong.assert_outcomes(passed=1, errors=16)
     assert okta.count("authn") == 1
-    messages = re.findall(r"^E?\s*pytest-okta-user: (.*)$", wrong.stdout.str(), re.M)
-    refused = [m for m in messages if "refused the sign-in" in m]
-    assert len(refused) == 16, wrong.stdout.str()
-    assert len(set(refused)) == 1
+    output = wrong.stdout.str()
+    # Each test: one line; the full message with its fix once, in the plugin's section.
+    short = re.findall(
+        r"^Okta refused the sign-in of user .*\[pytest-okta-user: .*\]$", output, re.M
+    )
+    assert len(short) == 16, output
+    assert len(set(short)) == 1
+    section = section_of(output, "okta-user: sign-in refused")
+    assert section[0].endswith("(16 tests):"), section
+    assert output.count("fix: check the login in") == 1, output
+    wrong.stdout.fnmatch_lines(["okta-user: * 0 sign-ins (1 refused, explained above)*"])
     assert "not-the-password" not in wrong.stdout.str() + wrong.stderr.str()
     assert okta.org.user_by_login(DEMO.user_login).status == "ACTIVE"
 

@@ -83,7 +83,7 @@ def test_a_session_token_value_outlived_fails_the_test_at_setup_with_the_fix(
         assert f"ERROR at setup of {test}" in out
     result.stdout.fnmatch_lines(
         [
-            "*pytest-okta-user: the token handed out for this run (okta_access_token, okta_tokens)"
+            "*pytest-okta-user: the token handed out for this run (okta_access_token)"
             " has *s left, less than min_ttl (60s)*",
             "*fix: use okta_session or okta_auth*okta_token_factory*",
         ]

@@ -181,3 +181,17 @@ def message_of(output: str, test: str) -> list[str]:
 
 def random_password() -> str:
     return "Pw-" + pyotp.random_base32()[:16].lower() + "-9!"
+
+
+def section_of(output: str, title: str) -> list[str]:
+    """The lines of the summary section ``=== title ===`` (the plugin's own: ``okta-user: ...``)."""
+    lines = output.splitlines()
+    for start, line in enumerate(lines):
+        if re.fullmatch(rf"=+ {re.escape(title)} =+", line):
+            block = []
+            for text in lines[start + 1 :]:
+                if text.startswith(("=", "okta-user: ", "okta emulator: ")):
+                    break
+                block.append(text)
+            return block
+    raise AssertionError(f"no section {title!r} in the output:\n{output}")
