@@ -8,9 +8,10 @@ user's session fixture built on them follows along the same way. (pytest groups 
 parameters; where it cannot, it tears such a fixture down and builds it again. Tokens do not
 care: they come from the provider, which signs in once per variant.)
 
-Every token fixture sits on one private session fixture, ``_okta_run`` (the run's
-:class:`RunState`), and the test's ``_okta_request``: no ``pytestconfig`` or ``request`` hop on the
-way, because pytest re-resolves every fixture of the chain for each test, even a cached one.
+Every token fixture sits on one private session fixture, the test's ``_okta_request``, and finds
+the run's :class:`RunState` with ``current_run()``: no ``pytestconfig``, ``_okta_run`` or
+``okta_clock`` hop on the way, because pytest re-resolves every fixture of the chain for each
+test, even a cached one (``okta_clock`` is asked for once, inside ``_okta_request``).
 
 Failures (a settings problem, a refused sign-in) error only the tests that need Okta, each with one
 short line; the full message is printed once, in the plugin's summary section (``reporting.py``).
@@ -71,6 +72,8 @@ class RunState:
         self.run_id = ""
         self.emulator: object | None = None
         self.clock: Callable[[], float] = time.time
+        self.clock_set = False
+        """Whether ``clock`` is the ``okta_clock`` fixture's (``_clocked_run``)."""
         self.provider: TokenProvider | None = None
         self.variants: set[str] = set()
         """Keys of the variants this process handed out tokens for (the closing line)."""
@@ -346,17 +349,27 @@ def okta_clock() -> Callable[[], float]:
     return time.time
 
 
-@pytest.fixture(scope="session")
-def _okta_run(okta_clock: Callable[[], float]) -> RunState:
-    """The run's Okta state: what every Okta fixture sits on (see the module's docstring)."""
+def _clocked_run(request: pytest.FixtureRequest) -> RunState:
+    """The run, on the ``okta_clock`` fixture (a conftest may override it), taken once per run.
+    Asked for here rather than as a parameter, so it is no link pytest re-resolves per test."""
     run = current_run()
-    run.clock = okta_clock
+    if not run.clock_set:
+        run.clock = request.getfixturevalue("okta_clock")
+        run.clock_set = True
     return run
 
 
 @pytest.fixture(scope="session")
+def _okta_run(request: pytest.FixtureRequest) -> RunState:
+    """The run's Okta state (for the fixtures off the per-test path; see the module's docstring)."""
+    return _clocked_run(request)
+
+
+@pytest.fixture(scope="session")
 def _okta_request(request: pytest.FixtureRequest) -> OktaRequest:
-    """What the test's okta marker asks for (the plugin's parametrization); none: the defaults."""
+    """What the test's okta marker asks for (the plugin's parametrization); none: the defaults.
+    Every token fixture sits on it alone; it sets the run's clock first."""
+    _clocked_run(request)
     param = getattr(request, "param", None)
     return param if isinstance(param, OktaRequest) else OktaRequest()
 
@@ -374,46 +387,51 @@ def okta_provider(_okta_run: RunState) -> TokenProvider:
 
 
 @pytest.fixture(scope="session")
-def okta_variant(_okta_run: RunState, _okta_request: OktaRequest) -> Variant:
+def okta_variant(_okta_request: OktaRequest) -> Variant:
     """The variant (issuer, client, user, flow, scopes) the Okta fixtures use for this test."""
-    return _okta_run.variant(_okta_request)
+    run = current_run()
+    return run.variant(_okta_request)
 
 
 @pytest.fixture(scope="session")
-def okta_tokens(_okta_run: RunState, _okta_request: OktaRequest) -> TokenSet:
+def okta_tokens(_okta_request: OktaRequest) -> TokenSet:
     """The token set of this test's variant: tokens, expiry, scopes and decoded claims."""
-    return _okta_run.fixed_tokens(_okta_request, "okta_tokens")
+    run = current_run()
+    return run.fixed_tokens(_okta_request, "okta_tokens")
 
 
 @pytest.fixture(scope="session")
-def okta_access_token(_okta_run: RunState, _okta_request: OktaRequest) -> str:
+def okta_access_token(_okta_request: OktaRequest) -> str:
     """The access token string (a ``str`` whose repr is redacted, so a failing test's output
     and ``--showlocals`` show a fingerprint, not the token)."""
-    tokens = _okta_run.fixed_tokens(_okta_request, "okta_access_token")
+    run = current_run()
+    tokens = run.fixed_tokens(_okta_request, "okta_access_token")
     if not tokens.access_token:
-        variant = _okta_run.variant(_okta_request)
+        variant = run.variant(_okta_request)
         error = OktaUserError(f"no access token from the {variant.describe()}")
-        raise _okta_run.failed(error, variant.describe())
+        raise run.failed(error, variant.describe())
     return tokens.access_token
 
 
 @pytest.fixture(scope="session")
-def okta_id_token(_okta_run: RunState, _okta_request: OktaRequest) -> str:
+def okta_id_token(_okta_request: OktaRequest) -> str:
     """The ID token string (ask for the ``openid`` scope)."""
-    tokens = _okta_run.fixed_tokens(_okta_request, "okta_id_token")
+    run = current_run()
+    tokens = run.fixed_tokens(_okta_request, "okta_id_token")
     if not tokens.id_token:
-        variant = _okta_run.variant(_okta_request)
+        variant = run.variant(_okta_request)
         error = OktaUserError(
             f"no ID token from the {variant.describe()}", "include 'openid' in the scopes"
         )
-        raise _okta_run.failed(error, variant.describe())
+        raise run.failed(error, variant.describe())
     return tokens.id_token
 
 
 @pytest.fixture(scope="session")
-def okta_user(_okta_run: RunState, _okta_request: OktaRequest) -> OktaUser:
+def okta_user(_okta_request: OktaRequest) -> OktaUser:
     """Who signed in: login, Okta user id and profile."""
-    tokens = _okta_run.fixed_tokens(_okta_request)
+    run = current_run()
+    tokens = run.fixed_tokens(_okta_request)
     user = dict(tokens.user)
     profile = dict(user.get("profile") or {})
     claims = tokens.id_claims or tokens.access_claims
@@ -423,33 +441,35 @@ def okta_user(_okta_run: RunState, _okta_request: OktaRequest) -> OktaUser:
 
 
 @pytest.fixture(scope="session")
-def okta_token_factory(_okta_run: RunState, _okta_request: OktaRequest) -> Callable[..., TokenSet]:
+def okta_token_factory(_okta_request: OktaRequest) -> Callable[..., TokenSet]:
     """``factory(user=..., flow=..., scopes=..., auth_server=..., min_ttl=...) -> TokenSet``; the
     arguments take the okta marker's values (one each), the rest come from the test's marker or
     the settings."""
+    run = current_run()
 
     def factory(**kwargs: Any) -> TokenSet:
-        settings = _okta_run.require()
+        settings = run.require()
         try:
             merged = factory_request(_okta_request, kwargs)
             variant = build_variant(settings, merged)
         except OktaUserError as exc:
-            raise _okta_run.failed(exc, "the token factory") from None
-        return _okta_run.tokens(variant, merged.min_ttl)
+            raise run.failed(exc, "the token factory") from None
+        return run.tokens(variant, merged.min_ttl)
 
     return factory
 
 
 @pytest.fixture(scope="session")
-def okta_auth(_okta_run: RunState, _okta_request: OktaRequest) -> OktaAuth:
+def okta_auth(_okta_request: OktaRequest) -> OktaAuth:
     """A ``requests`` auth (``requests.auth.AuthBase``) sending this test's bearer token,
     renewing it before it expires (checked before every request), and renewing it and sending the
     request once more when the resource answers 401 ``invalid_token`` (a revoked token)."""
+    run = current_run()
     # Signs in first, so a refused sign-in errors the test here with its short line rather than
     # from inside the test's first request.
-    _okta_run.fixed_tokens(_okta_request)
-    variant = _okta_run.variant(_okta_request)
-    return _auth_class()(_okta_run.get_provider(), variant, _okta_request.min_ttl, _okta_run)
+    run.fixed_tokens(_okta_request)
+    variant = run.variant(_okta_request)
+    return _auth_class()(run.get_provider(), variant, _okta_request.min_ttl, run)
 
 
 @pytest.fixture(scope="session")

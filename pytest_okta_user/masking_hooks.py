@@ -60,6 +60,8 @@ def _scrub(value: Any, seen: set[int]) -> Any:
 
 def mask_report(report: pytest.TestReport | pytest.CollectReport) -> None:
     """Mask a report's failure text and captured sections, in place."""
+    if not report.sections and report.longrepr is None:
+        return  # a passing test's usual report: nothing to mask (checked first: it runs per report)
     if not masking.enabled():
         return
     seen: set[int] = set()

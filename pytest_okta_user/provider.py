@@ -460,11 +460,9 @@ def build_provider(
     ``run_id``: the same in every process of one run (the plugin uses xdist's ``testrunuid``), so
     a sign-in refused for good is not tried again by another process.
     """
-    # Imported here: the recipes pull in requests and PyJWT, which a pytest run that never asks for
-    # a token should not pay for at start-up.
-    from . import flows
-
-    http = http_options(settings)
+    # The recipes (flows) and the transport options (client) are imported at the first sign-in,
+    # refresh or key fetch: they pull in requests and PyJWT, which neither a run that never asks
+    # for a token nor one served from the cache (whose key ids another process fetched) needs.
     credentials = credentials_of(settings)
     response_mode = settings[options.RESPONSE_MODE].value
     folder = settings[options.CACHE_DIR].value
@@ -477,6 +475,9 @@ def build_provider(
     def exchange(variant: Variant) -> TokenSet:
         # Only here are the secrets needed (build_variant checked the rest).
         _require_secrets(settings, variant, signing_in=True)
+        from . import flows
+
+        http = http_options(settings)
         return flows.exchange(
             variant, credentials, http=http, clock=clock, response_mode=response_mode
         )
@@ -484,10 +485,12 @@ def build_provider(
     def refresh(variant: Variant, tokens: TokenSet) -> TokenSet:
         # A refresh authenticates the client (its secret), not the user: no password needed.
         _require_secrets(settings, variant, signing_in=False)
-        return flows.refresh(variant, tokens, credentials, http=http, clock=clock)
+        from . import flows
+
+        return flows.refresh(variant, tokens, credentials, http=http_options(settings), clock=clock)
 
     def published_keys(variant: Variant) -> frozenset[str]:
-        return _published_key_ids(variant, http)
+        return _published_key_ids(variant, http_options(settings))
 
     return TokenProvider(
         exchange=exchange,
