@@ -35,12 +35,9 @@ too instead of asking Okta again, which would lock the account out after a few t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import dataclasses
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -59,7 +56,7 @@ from .errors import (
     ShortLivedTokenWarning,
     TokenCacheWarning,
 )
-from .tokens import TokenSet, Variant
+from .tokens import TokenSet, Variant, jwt_kid
 
 if TYPE_CHECKING:
     from .client import HttpOptions
@@ -352,9 +349,9 @@ class TokenProvider:
             return False
         if self.run_id and stored_by == self.run_id:
             return False
-        kid = _signing_kid(tokens.id_token if variant.is_org_server else tokens.access_token)
+        kid = jwt_kid(tokens.id_token if variant.is_org_server else tokens.access_token)
         if kid is None and not variant.is_org_server:
-            kid = _signing_kid(tokens.id_token)
+            kid = jwt_kid(tokens.id_token)
         if kid is None:
             return False
         published = self._published.get(variant.issuer)
@@ -426,20 +423,6 @@ def _fresh(tokens: TokenSet, now: float, ttl: float) -> bool:
         if lifetime < ttl:
             return left >= lifetime / 2
     return left >= ttl
-
-
-def _signing_kid(token: str | None) -> str | None:
-    """The ``kid`` in a JWT's header (RFC 7515 section 4.1.4), read without verifying and without
-    PyJWT (a warm run imports no JWT library); None: not a JWT, or no ``kid``."""
-    if not token or token.count(".") != 2:
-        return None
-    part = token.split(".", 1)[0]
-    try:
-        header = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (ValueError, binascii.Error, RecursionError):
-        return None
-    kid = header.get("kid") if isinstance(header, dict) else None
-    return kid if isinstance(kid, str) and kid else None
 
 
 def _checked_ttl(value: float) -> float:

@@ -113,21 +113,36 @@ class Variant:
         )
 
 
-def jwt_expiry(token: str | None) -> float | None:
-    """The ``exp`` claim of a JWT (RFC 7519 section 4.1.4), read from its payload without
-    verifying it: only ever to serve a token less long, never longer. None: not a JWS compact
-    token (RFC 7515 section 7.1: three dot-separated parts), or no numeric ``exp``."""
+def _unverified_part(token: str | None, index: int) -> dict[str, Any] | None:
+    """A JWS compact token's header (0) or payload (1), decoded without verifying it (RFC 7515
+    section 7.1: three dot-separated base64url parts); None: not such a token, or not a JSON
+    object. Only ever to serve a token less long or not at all, never to trust it."""
     if not token or token.count(".") != 2:
         return None
-    part = token.split(".")[1]
+    part = token.split(".")[index]
     try:
-        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        decoded = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (ValueError, binascii.Error, RecursionError):
         return None
-    value = claims.get("exp") if isinstance(claims, dict) else None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def jwt_expiry(token: str | None) -> float | None:
+    """The ``exp`` claim of a JWT (RFC 7519 section 4.1.4), read from its payload without
+    verifying it; None: not a JWT, or no numeric ``exp``."""
+    claims = _unverified_part(token, 1)
+    value = claims.get("exp") if claims is not None else None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def jwt_kid(token: str | None) -> str | None:
+    """The ``kid`` in a JWT's header (RFC 7515 section 4.1.4), read without verifying and without
+    PyJWT (a warm run imports no JWT library); None: not a JWT, or no ``kid``."""
+    header = _unverified_part(token, 0)
+    kid = header.get("kid") if header is not None else None
+    return kid if isinstance(kid, str) and kid else None
 
 
 def _org_url(issuer: str) -> str:

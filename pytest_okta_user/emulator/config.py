@@ -54,6 +54,7 @@ from typing import Any
 
 import pyotp
 
+from .clientauth import AUTH_METHODS
 from .model import Org
 from .records import KNOWN_GRANTS, origin_of
 
@@ -81,13 +82,6 @@ USER_STATUSES = (
     "DEPROVISIONED",
 )
 APP_TYPES = ("web", "spa", "browser", "native", "service")
-AUTH_METHODS = (
-    "client_secret_basic",
-    "client_secret_post",
-    "client_secret_jwt",
-    "private_key_jwt",
-    "none",
-)
 RESPONSE_TYPES = ("code", "token", "id_token")
 # RFC 3986 section 3.1: an absolute URI starts with a scheme.
 URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
