@@ -13,7 +13,6 @@ would say nothing about the org as it is now. No pytest import.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -147,22 +146,9 @@ def _probe_app(client: OktaClient, variant: Variant) -> None:
     """``/authorize`` with ``prompt=none`` and no session: an app Okta accepts answers
     ``login_required``; an unknown client, unregistered redirect URI or disabled response type
     raises the plugin's error for it."""
-    from .flows import pkce_pair
+    from .flows import authorize_request
 
-    assert variant.redirect_uri is not None  # build_variant gave one to every authorize flow
-    state = secrets.token_urlsafe(16)
-    params = {
-        "client_id": variant.client_id,
-        "response_type": "id_token token" if variant.flow == "implicit" else "code",
-        "response_mode": FLOW_TABLE[variant.flow].response_modes[0],
-        "scope": " ".join(variant.scopes),
-        "redirect_uri": variant.redirect_uri,
-        "state": state,
-        "nonce": secrets.token_urlsafe(16),
-        "prompt": "none",
-    }
-    if variant.flow == "pkce":
-        params.update(code_challenge=pkce_pair()[1], code_challenge_method="S256")
+    params = authorize_request(variant, response_mode=None).params
     answer = client.authorize(
         variant.authorize_url, params, flow=variant.flow, user=variant.user
     ).params

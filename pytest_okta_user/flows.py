@@ -19,7 +19,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyotp
 import requests
@@ -325,6 +325,50 @@ def _answer_mfa(
 # --- /authorize (+ /token for code flows) ---------------------------------------------------------
 
 
+class AuthorizeRequest(NamedTuple):
+    """What ``/authorize`` is asked (``params``), and what its answer is checked against."""
+
+    params: SecretDict
+    state: str
+    nonce: str
+    verifier: RedactedStr | None
+    """The PKCE code verifier (``pkce`` only), for the code's redemption at /token."""
+
+
+def authorize_request(
+    variant: Variant, *, response_mode: str | None, session_token: RedactedStr | None = None
+) -> AuthorizeRequest:
+    """The ``/authorize`` request of ``variant``'s flow with ``prompt=none``: with a
+    ``session_token``, the sign-in's; without one, a probe that an app Okta accepts answers with
+    ``login_required`` (``okta-user check``)."""
+    assert variant.redirect_uri is not None  # checked in _check / build_variant
+    state = secrets.token_urlsafe(16)
+    nonce = secrets.token_urlsafe(16)
+    if variant.flow == "implicit":
+        response_type = "id_token token" if "openid" in variant.scopes else "token"
+    else:
+        response_type = "code"
+    # The flow's first response mode is its default (query for code flows, fragment for implicit).
+    mode = response_mode or FLOW_TABLE[variant.flow].response_modes[0]
+    params = SecretDict(
+        client_id=variant.client_id,
+        response_type=response_type,
+        response_mode=mode,
+        scope=" ".join(variant.scopes),
+        redirect_uri=variant.redirect_uri,
+        state=state,
+        nonce=nonce,
+        prompt="none",
+    )
+    if session_token is not None:
+        params["sessionToken"] = session_token
+    verifier: RedactedStr | None = None
+    if variant.flow == "pkce":
+        verifier, challenge = pkce_pair()
+        params.update(code_challenge=challenge, code_challenge_method="S256")
+    return AuthorizeRequest(params, state, nonce, verifier)
+
+
 def _browser_flow(
     client: OktaClient,
     variant: Variant,
@@ -337,30 +381,9 @@ def _browser_flow(
 ) -> TokenSet:
     flow = variant.flow
     assert variant.redirect_uri is not None  # checked in _check
-    state = secrets.token_urlsafe(16)
-    nonce = secrets.token_urlsafe(16)
-    scope = " ".join(variant.scopes)
-    if flow == "implicit":
-        response_type = "id_token token" if "openid" in variant.scopes else "token"
-    else:
-        response_type = "code"
-    # The flow's first response mode is its default (query for code flows, fragment for implicit).
-    mode = response_mode or FLOW_TABLE[flow].response_modes[0]
-    params = SecretDict(
-        client_id=variant.client_id,
-        response_type=response_type,
-        response_mode=mode,
-        scope=scope,
-        redirect_uri=variant.redirect_uri,
-        state=state,
-        nonce=nonce,
-        prompt="none",
-        sessionToken=session_token,
+    params, state, nonce, verifier = authorize_request(
+        variant, response_mode=response_mode, session_token=session_token
     )
-    verifier: RedactedStr | None = None
-    if flow == "pkce":
-        verifier, challenge = pkce_pair()
-        params.update(code_challenge=challenge, code_challenge_method="S256")
     started = clock()
     result = client.authorize(variant.authorize_url, params, flow=flow, user=variant.user)
     answer = result.params
