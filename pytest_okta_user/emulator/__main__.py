@@ -1,9 +1,14 @@
 """`python -m pytest_okta_user.emulator`: serve an emulated Okta org until interrupted.
 
 Prints the settings a client needs on stdout as NAME=value lines, the names the plugin reads, and
-nothing else there: 7 lines (OKTA_DOMAIN, OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, OKTA_REDIRECT_URI,
-OKTA_USERNAME, OKTA_PASSWORD, OKTA_EMULATOR_INSTANCE), 9 with --tls (REQUESTS_CA_BUNDLE and
-SSL_CERT_FILE too). What it tells a person goes to stderr. Another shell reads them from a file:
+nothing else there: 14 lines (OKTA_DOMAIN, OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, OKTA_REDIRECT_URI,
+OKTA_USERNAME, OKTA_PASSWORD, OKTA_ADMIN_USERNAME, OKTA_ADMIN_PASSWORD, OKTA_ADMIN_TOTP_SECRET,
+OKTA_SPA_CLIENT_ID, OKTA_SPA_REDIRECT_URI, OKTA_SERVICE_CLIENT_ID, OKTA_SERVICE_CLIENT_SECRET,
+OKTA_EMULATOR_INSTANCE), 16 with --tls (REQUESTS_CA_BUNDLE and SSL_CERT_FILE too). The ADMIN, SPA
+and SERVICE ones name the demo org's second user and its other two apps (named users and apps).
+With `--engine oie` one more, OKTA_TOTP_SECRET (the demo user's TOTP secret), follows
+OKTA_EMULATOR_INSTANCE.
+What it tells a person goes to stderr. Another shell reads them from a file:
 
     python -m pytest_okta_user.emulator --port 8900 > okta.env &
     set -a; . ./okta.env; set +a; pytest
@@ -61,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"close a connection silent this long mid-request or idle (default {READ_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--engine",
+        choices=("classic", "oie"),
+        help="classic (default) or oie: Identity Engine, whose demo apps ask for password + TOTP"
+        " (the demo user's OKTA_TOTP_SECRET is printed), with Direct Authentication and the"
+        " Interaction Code flow",
+    )
+    parser.add_argument(
         "--no-rate-limits",
         action="store_true",
         help="switch off Okta's per-user limit (4 requests/s on /api/v1/authn and /token)",
@@ -77,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rate_limits=False if args.no_rate_limits else None,
             allowed_hosts=args.allowed_host,
             read_timeout=args.read_timeout,
+            engine=args.engine,
         )
         emulator.start()
     except ConfigError as err:

@@ -25,7 +25,7 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import authn, authorize, cors, discovery, oauth
+from . import authn, authorize, cors, direct, discovery, idx, oauth, pages, signin
 from .errors import ApiError, BearerError, EmulatorError, OAuthError, PageError
 from .faults import ENDPOINTS, Faults, RequestLog, RequestRecord
 from .hosts import HOST_HEADER, HostPolicy, refusal
@@ -39,7 +39,18 @@ MAX_BODY = 1 << 20
 # -- routing --------------------------------------------------------------------------------------
 
 # What each endpoint of an authorization server is called under /oauth2/v1 or /oauth2/{id}/v1.
-SERVER_ENDPOINTS = ("authorize", "token", "keys", "userinfo", "introspect", "revoke", "logout")
+SERVER_ENDPOINTS = (
+    "authorize",
+    "token",
+    "keys",
+    "userinfo",
+    "introspect",
+    "revoke",
+    "logout",
+    # Identity Engine: the Interaction Code flow's start and Direct Authentication's challenge.
+    "interact",
+    "challenge",
+)
 WELL_KNOWN = {
     "openid-configuration": "openid_configuration",
     "oauth-authorization-server": "oauth_authorization_server",
@@ -69,6 +80,9 @@ URL_MAP = Map(
         Rule("/", endpoint="signin"),
         Rule("/login/default", endpoint="signin"),
         Rule("/login/login.htm", endpoint="signin"),
+        Rule("/idp/idx/<path:action>", endpoint="idx"),
+        Rule("/login/sessionCookieRedirect", endpoint="session_cookie_redirect"),
+        Rule("/api/v1/sessions/me", endpoint="sessions_me"),
     ],
     # Paths are matched as Okta's are, never redirected: empty segments and a trailing slash are
     # dropped before matching, and /oauth2/org/v1/... stays the org server's (no canonical URL).
@@ -94,6 +108,11 @@ METHODS: dict[str, tuple[str, ...]] = {
     "revoke": ("POST",),
     "logout": ("GET", "POST"),
     "signin": ("GET", "POST"),
+    "interact": ("POST",),
+    "challenge": ("POST",),
+    "idx": ("POST",),
+    "session_cookie_redirect": ("GET", "POST"),
+    "sessions_me": ("GET", "DELETE"),
 }
 
 
@@ -152,16 +171,9 @@ def error_page(error: str, description: str) -> Response:
     return Response(page, status=400, content_type="text/html; charset=utf-8")
 
 
-def signin_page(base_url: str) -> Response:
+def signin_page(base_url: str, form: signin.Form) -> Response:
     """Okta's sign-in page: HTTP 200, HTML, and no Location (what headless clients detect)."""
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Okta Emulator - Sign In</title></head><body>\n"
-        '<div id="okta-sign-in" class="auth-container main-container">\n'
-        f'<form method="POST" action="{html.escape(base_url)}/login/default">\n'
-        '<input type="text" name="username"/><input type="password" name="password"/>\n'
-        '<input type="submit" value="Sign In"/>\n</form></div>\n</body></html>\n'
-    )
+    page = pages.sign_in_page(base_url, form)
     return Response(page, status=200, content_type="text/html; charset=utf-8", headers=no_store())
 
 
@@ -263,6 +275,11 @@ class EmulatorApp:
             "revoke": self.revoke,
             "logout": self.logout,
             "signin": self.signin,
+            "session_cookie_redirect": self.session_cookie_redirect,
+            "sessions_me": self.sessions_me,
+            "interact": self.interact,
+            "challenge": self.challenge,
+            "idx": self.idx,
             "unknown": self.unknown,
         }
         assert set(self.handlers) == set(ENDPOINTS)
@@ -476,18 +493,34 @@ class EmulatorApp:
     def authorize(self, ctx: Context) -> Response:
         outcome = authorize.authorize(self.org, self.oauth_call(ctx, self.query_and_form(ctx)))
         if isinstance(outcome, authorize.SignIn):
-            return signin_page(ctx.base_url)
+            request = ctx.request
+            sent = [*request.args.items(multi=True)]
+            if request.method == "POST":
+                sent += request.form.items(multi=True)
+            back = signin.resume_uri(request.path, sent)
+            return signin_page(ctx.base_url, signin.Form("password", back))
         response = delivery_response(outcome)
         response.headers.update(no_store())
         if outcome.sid is not None:
-            response.set_cookie(
-                "sid",
-                outcome.sid,
-                path="/",
-                httponly=True,
-                secure=self.secure,
-                samesite="None" if self.secure else "Lax",
-            )
+            self.set_sid(response, outcome.sid)
+        return response
+
+    def set_sid(self, response: Response, sid: str) -> None:
+        """The Okta session cookie: a browser keeps it over http on loopback (Lax, not Secure) and
+        sends it cross-site over https (None needs Secure)."""
+        response.set_cookie(
+            "sid",
+            sid,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="None" if self.secure else "Lax",
+        )
+
+    def redirect(self, outcome: signin.Redirect) -> Response:
+        response = Response(status=302, headers={"Location": outcome.location, **no_store()})
+        if outcome.sid is not None:
+            self.set_sid(response, outcome.sid)
         return response
 
     def logout(self, ctx: Context) -> Response:
@@ -497,7 +530,34 @@ class EmulatorApp:
         return response
 
     def signin(self, ctx: Context) -> Response:
-        return signin_page(ctx.base_url)
+        params = self.query_and_form(ctx)
+        sid = ctx.request.cookies.get("sid", "")
+        if ctx.request.method == "POST":
+            form = {k: v[0] for k, v in ctx.request.form.lists()}
+            form.setdefault("fromURI", params.get("fromURI") or "")
+            outcome = signin.sign_in(self.org, ctx.base_url, form)
+        else:
+            outcome = signin.show(self.org, ctx.base_url, sid, params.get("fromURI"))
+        if isinstance(outcome, signin.Redirect):
+            return self.redirect(outcome)
+        return signin_page(ctx.base_url, outcome)
+
+    def session_cookie_redirect(self, ctx: Context) -> Response:
+        params = self.query_and_form(ctx)
+        sid = ctx.request.cookies.get("sid", "")
+        outcome = signin.session_cookie_redirect(
+            self.org, ctx.base_url, sid, params.get("token"), params.get("redirectUrl")
+        )
+        return self.redirect(outcome)
+
+    def sessions_me(self, ctx: Context) -> Response:
+        sid = ctx.request.cookies.get("sid", "")
+        if ctx.request.method == "DELETE":
+            signin.close_me(self.org, sid)
+            response = Response(status=204)
+            response.delete_cookie("sid", path="/")
+            return response
+        return json_response(signin.session_me(self.org, ctx.base_url, sid), 200, no_store())
 
     # -- token endpoints --------------------------------------------------------------------------
 
@@ -535,6 +595,43 @@ class EmulatorApp:
 
     def okta_organization(self, ctx: Context) -> Response:
         return json_response(discovery.organization(self.org, ctx.base_url))
+
+    # -- Identity Engine (rules in idx.py and direct.py) -------------------------------------------
+
+    def interact(self, ctx: Context) -> Response:
+        answer = idx.interact(self.org, self.oauth_call(ctx, self.form(ctx)))
+        return json_response(answer, 200, no_store())
+
+    def challenge(self, ctx: Context) -> Response:
+        answer = direct.challenge(self.org, self.oauth_call(ctx, self.form(ctx)))
+        return json_response(answer, 200, no_store())
+
+    def idx(self, ctx: Context) -> Response:
+        """/idp/idx/*: JSON in (`application/json` or `application/ion+json`, with Okta's
+        `okta-version` parameter or without), an IDX state out as ion+json."""
+        action = idx.ACTIONS.get(str(ctx.arguments.get("action", "")))
+        if action is None:
+            raise ApiError("E0000007", f"Resource not found: {ctx.request.path}")
+        require_content_type(ctx.request, "application/json", "application/ion+json")
+        raw = ctx.request.get_data(cache=True)
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise ApiError("E0000003") from None
+        if not isinstance(body, dict):
+            raise ApiError("E0000003")
+        outcome = action(self.org, ctx.base_url, body)
+        response = Response(
+            json.dumps(outcome.body, separators=(",", ":")),
+            status=outcome.status,
+            headers=no_store(),
+            content_type=idx.ION,
+        )
+        if outcome.sid is not None:
+            self.set_sid(response, outcome.sid)
+            # Identity Engine's own session cookie; this emulator keys both by the same session.
+            response.set_cookie("idx", outcome.sid, path="/", httponly=True, secure=self.secure)
+        return response
 
     def unknown(self, ctx: Context) -> Response:
         raise ApiError("E0000007", f"Resource not found: {ctx.request.path}")

@@ -73,7 +73,9 @@ def primary(org: Org, body: Mapping[str, Any], base_url: str) -> dict[str, Any]:
         if user.status == "LOCKED_OUT":
             return locked_out(org, base_url)
         raise ApiError("E0000004")
-    if user.totp_secret:
+    # On Identity Engine authn answers only to the global session policy, here a password alone:
+    # SUCCESS even for a user enrolled in TOTP (each app's policy is checked at /authorize).
+    if user.totp_secret and org.pipeline != "idx":
         return new_transaction(org, base_url, user, "MFA_REQUIRED")
     if user.status == "PASSWORD_EXPIRED":
         return new_transaction(org, base_url, user, "PASSWORD_EXPIRED")

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from .errors import OAuthError, PageError
 from .inputs import OAuthCall, Params
 from .model import Org
+from .policies import satisfied
 from .records import OPENID_ONLY_SCOPES, App, User
 
 RESPONSE_MODES = ("query", "fragment", "form_post", "okta_post_message")
@@ -160,6 +161,11 @@ def authorize_checked(
         return SIGN_IN
     if not user.is_assigned(app.client_id):
         raise OAuthError("user_not_assigned")
+    if not satisfied(org, app, amr):
+        # Identity Engine: the sign-in met the global session policy, not this app's policy.
+        if "none" in prompts:
+            raise OAuthError("app_sign_on_required")
+        return SIGN_IN
     answer: dict[str, str] = {}
     code = None
     if "code" in types:

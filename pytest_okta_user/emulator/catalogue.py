@@ -33,6 +33,11 @@ OAUTH_ERRORS: dict[str, OAuthErrorEntry] = {
         403, "insufficient_scope", "The access token provided does not contain the required scopes."
     ),
     "access_token_invalid": OAuthErrorEntry(401, "invalid_token", "The access token is invalid."),
+    "app_sign_on_required": OAuthErrorEntry(
+        400,
+        "login_required",
+        "The client specified not to prompt, but the client app requires re-authentication or MFA.",
+    ),
     "client_assertion_already_used": OAuthErrorEntry(
         401, "invalid_client", "The client_assertion token has already been used."
     ),
@@ -89,6 +94,60 @@ OAUTH_ERRORS: dict[str, OAuthErrorEntry] = {
     "client_credentials_in_query": OAuthErrorEntry(
         400, "invalid_request", "Client credentials cannot be supplied via query parameters."
     ),
+    "direct_auth_expired_token": OAuthErrorEntry(
+        403, "access_denied", "'en' has expired. Use a new '{1}' and try again."
+    ),
+    "direct_auth_factor_enrollment_required": OAuthErrorEntry(
+        403,
+        "access_denied",
+        "The required authenticator cannot be used. Check if it is required by policy and the user is enrolled in the authenticator and try again.",
+    ),
+    "direct_auth_grant_types_supported_not_prompted": OAuthErrorEntry(
+        403,
+        "access_denied",
+        "The 'grant_types_supported' 'en' are not sufficient to satisfy the authentication policy. Configure additional grant types for the client or revise the authentication policy to allow the user to sign-in.",
+    ),
+    "direct_auth_invalid_challenge_type": OAuthErrorEntry(
+        400,
+        "invalid_request",
+        "en is not supported as a 'challenge_type'. Try again with another value.",
+    ),
+    "direct_auth_invalid_client_id": OAuthErrorEntry(
+        401,
+        "invalid_client",
+        "The client_id 'en' does not match the client_id in the original request '{1}'. Use the original client id and try again.",
+    ),
+    "direct_auth_invalid_grant_type_supported": OAuthErrorEntry(
+        400,
+        "invalid_request",
+        "en is not supported as a 'grant_type'. Remove or replace the value and try again.",
+    ),
+    "direct_auth_invalid_login_hint": OAuthErrorEntry(
+        400, "invalid_grant", "The 'login_hint' does not uniquely identify a user."
+    ),
+    "direct_auth_invalid_otp": OAuthErrorEntry(
+        400,
+        "invalid_grant",
+        "The 'otp' provided is either empty or incorrect. Use the correct OTP and try again.",
+    ),
+    "direct_auth_invalid_scope": OAuthErrorEntry(
+        400,
+        "invalid_scope",
+        "The requested scopes 'en' do not match the scopes requested in the original request '{1}'. Use the originally requested scopes and try again.",
+    ),
+    "direct_auth_missing_login_hint": OAuthErrorEntry(
+        400, "invalid_request", "A 'login_hint' is required for the request."
+    ),
+    "direct_auth_policy_denied": OAuthErrorEntry(
+        403,
+        "access_denied",
+        "User couldn't be signed-in through direct authentication because authentication policy wasn't satisfied.",
+    ),
+    "direct_auth_prompted_grant_type_disabled_for_client": OAuthErrorEntry(
+        403,
+        "access_denied",
+        "The grant types required to satisfy sign on policy are disabled for the client.",
+    ),
     "duplicate_oauth_params": OAuthErrorEntry(
         400, "invalid_request", "The request contained multiple parameters with the same name."
     ),
@@ -131,6 +190,9 @@ OAUTH_ERRORS: dict[str, OAuthErrorEntry] = {
     "invalid_client_secret": OAuthErrorEntry(
         401, "invalid_client", "The client secret supplied for a confidential client is invalid."
     ),
+    "invalid_interaction_code": OAuthErrorEntry(
+        400, "invalid_grant", "The interaction code is invalid or has expired."
+    ),
     "invalid_max_age": OAuthErrorEntry(
         400,
         "invalid_request",
@@ -158,6 +220,11 @@ OAUTH_ERRORS: dict[str, OAuthErrorEntry] = {
     ),
     "login_required": OAuthErrorEntry(
         400, "login_required", "The client specified not to prompt, but the user is not logged in."
+    ),
+    "mfa_required": OAuthErrorEntry(
+        403,
+        "mfa_required",
+        "Verify with an additional authenticator to complete the sign-in process.",
     ),
     "mismatched_authorization_server": OAuthErrorEntry(
         400, "invalid_request", "The grant was issued for another authorization server."
@@ -194,6 +261,11 @@ OAUTH_ERRORS: dict[str, OAuthErrorEntry] = {
         "invalid_request",
         "Browser requests to the token endpoint must be made from one of the registered Trusted Origins.",
     ),
+    "oie_not_enabled_for_interact": OAuthErrorEntry(
+        400,
+        "access_denied",
+        "The requested feature (Interaction Code flow) isn't enabled in this environment. Ensure that you have Okta Identity Engine enabled and the Interaction Code flow enabled for this application and authorization server.",
+    ),
     "openid_not_allowed_client_creds": OAuthErrorEntry(
         400, "invalid_scope", "Cannot request 'openid' scopes using client credentials."
     ),
@@ -204,6 +276,9 @@ OAUTH_ERRORS: dict[str, OAuthErrorEntry] = {
     ),
     "password_auth_denied_mfa": OAuthErrorEntry(
         400, "invalid_grant", "Resource owner password credentials cannot be used with MFA enabled."
+    ),
+    "pkce_challenge_required": OAuthErrorEntry(
+        400, "invalid_request", "PKCE code challenge is required to use the interaction code flow."
     ),
     "pkce_invalid_challenge": OAuthErrorEntry(
         400, "invalid_request", "PKCE code challenge contains illegal characters."

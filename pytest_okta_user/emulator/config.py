@@ -7,6 +7,8 @@ rate_limits = true            # Okta's per-user limit: 4 requests/s on /api/v1/a
 show_lockout_failures = false # true: a locked-out user gets status LOCKED_OUT, not E0000004
 lockout_attempts = 10         # failed passwords before the user is locked out
 pipeline = "v1"               # /.well-known/okta-organization "pipeline": v1 (Classic) or idx
+engine = "classic"            # classic | oie (Identity Engine: pipeline idx, app policies)
+embedded_signin = true        # OIE "Embedded widget sign-in support" (Interaction Code flow)
 allowed_hosts = []            # Host names followed besides loopback ones (see emulator/hosts.py)
 
 [[trusted_origins]]           # browser JavaScript on this origin may call Okta (CORS)
@@ -25,6 +27,7 @@ type = "web"                  # web | spa | native | service
 client_secret = "a-secret"
 redirect_uris = ["http://localhost:3000/callback"]
 grant_types = ["authorization_code", "refresh_token"]
+policy = "password"           # OIE authentication policy: password | password+totp | any
 
 [[users]]
 login = "mfa@example.com"
@@ -56,7 +59,8 @@ import pyotp
 
 from .clientauth import AUTH_METHODS
 from .model import Org
-from .records import KNOWN_GRANTS, origin_of
+from .policies import POLICIES
+from .records import KNOWN_GRANTS, OIE_GRANTS, origin_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -196,7 +200,8 @@ def a_jwk(value: Any) -> str | None:
 
 
 STRINGS = list_of(a_string)
-GRANTS = list_of(one_of(KNOWN_GRANTS))
+GRANTS = list_of(one_of(KNOWN_GRANTS + OIE_GRANTS))
+ENGINES = ("classic", "oie")
 
 SETTINGS: dict[str, Check] = {
     "demo": a_bool,
@@ -204,6 +209,8 @@ SETTINGS: dict[str, Check] = {
     "show_lockout_failures": a_bool,
     "lockout_attempts": an_int(1, 100),
     "pipeline": one_of(("v1", "idx")),
+    "engine": one_of(ENGINES),
+    "embedded_signin": a_bool,
     "public_url": a_uri,
     "allowed_hosts": STRINGS,
 }
@@ -238,6 +245,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "refresh_leeway": an_int(0, 60),
         "jwks": list_of(a_jwk),
         "name": a_string,
+        "policy": one_of(POLICIES),
     },
     "auth_servers": {
         "id": a_string,
@@ -294,6 +302,12 @@ def problems(data: Mapping[str, Any]) -> list[str]:
             if isinstance(value, str) and check is SETTINGS["lockout_attempts"]:
                 problem = f"must be int: {problem}"
             found.append(f"settings.{key}: {problem}")
+    engine, pipeline = settings.get("engine"), settings.get("pipeline")
+    if engine in ENGINES and pipeline in ("v1", "idx") and (engine == "oie") != (pipeline == "idx"):
+        found.append(
+            f"settings.engine: {engine!r} contradicts pipeline {pipeline!r}: Identity Engine"
+            ' is pipeline "idx", Classic is "v1"; drop one of the two'
+        )
     for section, fields in SECTIONS.items():
         entries = data.get(section, [])
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
@@ -353,8 +367,16 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None) -> di
     return data
 
 
-def apply_config(org: Org, config: Mapping[str, Any], *, rate_limits: bool | None = None) -> None:
-    """Reset `org` to the demo org (unless `demo = false`) plus what `config` describes."""
+def apply_config(
+    org: Org,
+    config: Mapping[str, Any],
+    *,
+    rate_limits: bool | None = None,
+    engine: str | None = None,
+) -> None:
+    """Reset `org` to the demo org (unless `demo = false`) plus what `config` describes.
+
+    engine: `classic` or `oie`, overriding the config's `engine` / `pipeline`."""
     where = str(config.get("_where", "config"))
     settings = dict(config.get("settings", {}))
     with org.lock:
@@ -362,7 +384,11 @@ def apply_config(org: Org, config: Mapping[str, Any], *, rate_limits: bool | Non
         org.rate_limits = settings.get("rate_limits", True) if rate_limits is None else rate_limits
         org.show_lockout_failures = settings.get("show_lockout_failures", False)
         org.lockout_attempts = settings.get("lockout_attempts", 10)
-        org.pipeline = settings.get("pipeline", "v1")
+        engine = engine or settings.get("engine")
+        org.pipeline = {"oie": "idx", "classic": "v1"}.get(engine or "", "") or settings.get(
+            "pipeline", "v1"
+        )
+        org.embedded_signin = settings.get("embedded_signin", True)
         if settings.get("demo", True):
             org.seed_demo()
         try:

@@ -14,6 +14,7 @@ from .authorize import RESPONSE_MODES
 from .clientauth import AUTH_METHODS
 from .inputs import OAuthCall
 from .model import Org
+from .policies import advertised_grants
 
 
 def metadata(org: Org, call: OAuthCall, *, openid: bool) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def metadata(org: Org, call: OAuthCall, *, openid: bool) -> dict[str, Any]:
             "jwks_uri": f"{base}/v1/keys",
             "response_types_supported": response_types,
             "response_modes_supported": list(RESPONSE_MODES),
-            "grant_types_supported": list(server.grant_types),
+            "grant_types_supported": advertised_grants(org, server),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": list(server.scopes),

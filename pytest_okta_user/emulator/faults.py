@@ -30,6 +30,11 @@ ENDPOINTS = (
     "revoke",
     "logout",
     "signin",
+    "session_cookie_redirect",
+    "sessions_me",
+    "interact",
+    "challenge",
+    "idx",
     "unknown",
 )
 

@@ -19,12 +19,14 @@ import pyotp
 from .ids import okta_id, opaque_token
 from .keys import Clock, KeyStore
 from .minting import TokenMinting
+from .policies import POLICIES
 from .ratelimits import RateLimiter
 from .records import (
     CORS,
     DEMO,
     KNOWN_GRANTS,
     OIDC_SCOPES,
+    OIE_GRANTS,
     ORG_SERVER_ID,
     REDIRECT,
     AccessRecord,
@@ -32,6 +34,8 @@ from .records import (
     AppType,
     AuthCode,
     AuthServer,
+    IdxTransaction,
+    MfaToken,
     RefreshRecord,
     Session,
     SessionToken,
@@ -67,6 +71,8 @@ class Org(TokenMinting):
         self.show_lockout_failures = False
         self.lockout_attempts = 10
         self.pipeline = "v1"
+        # Identity Engine's "Embedded widget sign-in support" (the Interaction Code flow).
+        self.embedded_signin = True
         self.users: dict[str, User] = {}
         self.apps: dict[str, App] = {}
         self.servers: dict[str, AuthServer] = {}
@@ -90,6 +96,8 @@ class Org(TokenMinting):
         self.revoked_families: set[str] = set()
         self.access_tokens: dict[str, AccessRecord] = {}
         self.used_assertions: dict[str, float] = {}
+        self.mfa_tokens: dict[str, MfaToken] = {}
+        self.idx_transactions: dict[str, IdxTransaction] = {}
         self._added_since_sweep = 0
         self.limiter.clear()
 
@@ -105,7 +113,13 @@ class Org(TokenMinting):
         families none of whose tokens is left. Called with `lock` held, as every writer is."""
         self._added_since_sweep = 0
         now = self.clock.now()
-        for store in (self.transactions, self.sessions, self.access_tokens):
+        for store in (
+            self.transactions,
+            self.sessions,
+            self.access_tokens,
+            self.mfa_tokens,
+            self.idx_transactions,
+        ):
             for key in [k for k, r in store.items() if r.expires_at <= now]:
                 del store[key]
         for key in [k for k, r in self.session_tokens.items() if r.used or r.expires_at <= now]:
@@ -220,6 +234,7 @@ class Org(TokenMinting):
         refresh_leeway: int = 30,
         jwks: Iterable[Mapping[str, Any]] = (),
         name: str = "",
+        policy: str = "password",
     ) -> App:
         """Add (or replace) an OAuth client.
 
@@ -236,6 +251,8 @@ class Org(TokenMinting):
         refresh_rotation: ROTATE (default for spa) or STATIC (default otherwise); with
             `refresh_leeway` seconds of grace for the previous token (0..60, default 30).
         jwks: public JWKs (dicts) for `private_key_jwt`.
+        policy: the app's authentication policy on Identity Engine: `password`, `password+totp`
+            or `any` (one factor); see `policies.py`.
         """
         kind: AppType
         if app_type in ("spa", "browser"):
@@ -267,8 +284,11 @@ class Org(TokenMinting):
             )
         )
         for grant in grants:
-            if grant not in KNOWN_GRANTS:
-                raise ValueError(f"unknown grant type {grant!r}; known: {', '.join(KNOWN_GRANTS)}")
+            if grant not in KNOWN_GRANTS + OIE_GRANTS:
+                known = ", ".join(KNOWN_GRANTS + OIE_GRANTS)
+                raise ValueError(f"unknown grant type {grant!r}; known: {known}")
+        if policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}: {policy!r}")
         if response_types is None:
             types = []
             if "authorization_code" in grants:
@@ -294,6 +314,7 @@ class Org(TokenMinting):
             refresh_leeway=max(0, min(60, int(refresh_leeway))),
             jwks=[dict(k) for k in jwks],
             name=name or (client_id or "app"),
+            policy=policy,
         )
         with self.lock:
             self.apps[app.client_id] = app
@@ -399,6 +420,33 @@ class Org(TokenMinting):
             apps=[DEMO.web_client_id, DEMO.spa_client_id],
             groups=["Everyone"],
         )
+        self.add_user(
+            DEMO.admin_login,
+            DEMO.admin_password,
+            first_name=DEMO.admin_first_name,
+            last_name=DEMO.admin_last_name,
+            user_id=DEMO.admin_id,
+            totp_secret=DEMO.admin_totp_secret,
+            apps=[DEMO.web_client_id, DEMO.spa_client_id],
+            groups=["Everyone", "Admins"],
+        )
+        if self.pipeline == "idx":
+            self.seed_identity_engine()
+
+    def seed_identity_engine(self) -> None:
+        """The demo org on Identity Engine: the demo apps ask for password + TOTP and have the
+        Interaction Code and Direct Authentication grants (as does the `default` server's policy
+        rule), and the demo user is enrolled in TOTP."""
+        with self.lock:
+            for client_id in (DEMO.web_client_id, DEMO.spa_client_id):
+                app = self.apps[client_id]
+                app.policy = "password+totp"
+                app.grant_types += [g for g in OIE_GRANTS if g not in app.grant_types]
+            server = self.servers[DEMO.auth_server_id]
+            server.grant_types += [g for g in OIE_GRANTS if g not in server.grant_types]
+            user = self.users[DEMO.user_id]
+            user.totp_secret = DEMO.user_totp_secret
+            user.factor_id = user.factor_id or okta_id("uft")
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -484,9 +532,8 @@ class Org(TokenMinting):
 
     def new_session(self, user_id: str, auth_time: float, amr: list[str]) -> str:
         sid = "102" + opaque_token(18)
-        self.sessions[sid] = Session(
-            user_id, auth_time, amr, self.clock.now() + self.SESSION_LIFETIME
-        )
+        now = self.clock.now()
+        self.sessions[sid] = Session(user_id, auth_time, amr, now + self.SESSION_LIFETIME, now)
         self._added()
         return sid
 
@@ -502,6 +549,10 @@ class Org(TokenMinting):
         """Log out every session of `user_id`, and the browser's own `sid` whoever it belongs to."""
         for other in [s for s, record in self.sessions.items() if record.user_id == user_id]:
             del self.sessions[other]
+        self.sessions.pop(sid, None)
+
+    def end_session(self, sid: str) -> None:
+        """Close this one session (DELETE /api/v1/sessions/me), the user's others stay."""
         self.sessions.pop(sid, None)
 
     def check_totp(self, user: User, passcode: str) -> Literal["ok", "invalid", "replayed"]:
@@ -546,3 +597,68 @@ class Org(TokenMinting):
             return False
         self.used_assertions[marker] = until
         return True
+
+    # -- Identity Engine: Direct Authentication and Interaction Code ------------------------------
+
+    #: Undocumented by Okta (only its expiry error is, `direct_auth_expired_token`); 5 minutes, as
+    #: a Classic stateToken lives.
+    MFA_TOKEN_LIFETIME = 300
+    #: An IDX transaction's life, renewed by each request (the `expiresAt` of Okta's IDX states).
+    IDX_LIFETIME = 600
+
+    def new_mfa_token(self, user: User, client_id: str, server_id: str, scopes: list[str]) -> str:
+        token = opaque_token(20)
+        now = self.clock.now()
+        self.mfa_tokens[token] = MfaToken(
+            user.id, client_id, server_id, scopes, now, now + self.MFA_TOKEN_LIFETIME
+        )
+        self._added()
+        return token
+
+    def live_mfa_token(self, token: str) -> MfaToken | None:
+        record = self.mfa_tokens.get(token)
+        if record is None or record.expires_at <= self.clock.now():
+            return None
+        return record
+
+    def end_mfa_token(self, token: str) -> None:
+        self.mfa_tokens.pop(token, None)
+
+    def new_idx_transaction(self, **fields: Any) -> IdxTransaction:
+        """A transaction reachable by its interaction handle and its state handle (one record
+        under both keys, `h:` and `s:`), and later by its interaction code (`c:`)."""
+        txn = IdxTransaction(
+            interaction_handle=opaque_token(32),
+            state_handle="02" + opaque_token(30),
+            expires_at=self.clock.now() + self.IDX_LIFETIME,
+            **fields,
+        )
+        self.idx_transactions["h:" + txn.interaction_handle] = txn
+        self.idx_transactions["s:" + txn.state_handle] = txn
+        self._added()
+        return txn
+
+    def idx_transaction(self, *, handle: str = "", state: str = "") -> IdxTransaction | None:
+        """The live transaction of an interaction handle or a state handle; each use renews it."""
+        key = "h:" + handle if handle else "s:" + state
+        txn = self.idx_transactions.get(key) if (handle or state) else None
+        now = self.clock.now()
+        if txn is None or txn.expires_at <= now or txn.step == "cancelled":
+            return None
+        txn.expires_at = now + self.IDX_LIFETIME
+        return txn
+
+    def issue_interaction_code(self, txn: IdxTransaction) -> str:
+        code = opaque_token(32)
+        txn.step = "success"
+        txn.interaction_code = code
+        self.idx_transactions["c:" + code] = txn
+        return code
+
+    def redeem_interaction_code(self, code: str) -> IdxTransaction | None:
+        """The transaction an unused, unexpired interaction code came from, now used."""
+        txn = self.idx_transactions.pop("c:" + code, None)
+        if txn is None or txn.code_used or txn.expires_at <= self.clock.now():
+            return None
+        txn.code_used = True
+        return txn

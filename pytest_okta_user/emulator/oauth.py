@@ -14,15 +14,17 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from . import direct, idx
 from .authorize import PKCE_CHARS
 from .clientauth import authenticate_client, client_form
 from .cors import check_token_origin
 from .errors import BearerError, OAuthError
+from .grantkit import check_scopes, check_user_limit, required, token_answer, wants_refresh
 from .inputs import OAuthCall, Params
 from .minting import pkce_challenge
 from .model import Org
-from .ratelimits import user_limit_headers
-from .records import OPENID_ONLY_SCOPES, App, AuthServer, MintedTokens, User
+from .policies import is_oie, server_grants
+from .records import INTERACTION_CODE_GRANT, OPENID_ONLY_SCOPES, App, User
 
 Grant = Callable[[Org, OAuthCall, App, Params], dict[str, Any]]
 
@@ -37,8 +39,9 @@ def token(org: Org, call: OAuthCall) -> dict[str, Any]:
         valid = [g for g in server.grant_types if g != "implicit"]
         raise OAuthError("token_request_missing_grant_type", ", ".join(valid))
     app = authenticate_client(org, call, form)
-    if grant_type not in server.grant_types or grant_type == "implicit":
-        configured = [g for g in server.grant_types if g != "implicit"]
+    allowed = server_grants(org, server)
+    if grant_type not in allowed or grant_type not in GRANTS:
+        configured = [g for g in allowed if g != "implicit"]
         raise OAuthError("unsupported_grant_type", ", ".join(configured))
     if grant_type not in app.grant_types:
         raise OAuthError(
@@ -46,44 +49,6 @@ def token(org: Org, call: OAuthCall) -> dict[str, Any]:
             ", ".join(g for g in app.grant_types if g != "implicit"),
         )
     return GRANTS[grant_type](org, call, app, form)
-
-
-def required(form: Params, name: str) -> str:
-    value = form.get(name)
-    if not value:
-        raise OAuthError("missing_token_request_parameter", name)
-    return value
-
-
-def check_user_limit(org: Org, user: str) -> None:
-    """Okta's per-user limit on /token: a 429 `invalid_grant` with the limit's headers."""
-    reset = org.user_limit_reset("token", user)
-    if reset is not None:
-        headers = user_limit_headers(org.limiter.limit, reset)
-        raise OAuthError("user_rate_limited", headers=headers)
-
-
-def token_answer(minted: MintedTokens) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "token_type": "Bearer",
-        "expires_in": minted.expires_in,
-        "access_token": minted.access_token,
-        "scope": " ".join(minted.scopes),
-    }
-    if minted.refresh_token:
-        answer["refresh_token"] = minted.refresh_token
-    if minted.id_token:
-        answer["id_token"] = minted.id_token
-    return answer
-
-
-def wants_refresh(app: App, server: AuthServer, scopes: list[str]) -> bool:
-    """A refresh token needs `offline_access` and the refresh_token grant on app and server."""
-    return (
-        "offline_access" in scopes
-        and "refresh_token" in app.grant_types
-        and "refresh_token" in server.grant_types
-    )
 
 
 def grant_code(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, Any]:
@@ -176,15 +141,6 @@ def grant_refresh(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str
     return answer
 
 
-def check_scopes(server: AuthServer, scopes: list[str]) -> None:
-    if not scopes:
-        raise OAuthError("missing_scopes")
-    if any(s not in server.scopes for s in scopes):
-        raise OAuthError("invalid_scope")
-    if "openid" not in scopes and OPENID_ONLY_SCOPES & set(scopes):
-        raise OAuthError("openid_scope_required")
-
-
 def grant_password(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, Any]:
     server = call.server
     username = required(form, "username")
@@ -199,10 +155,13 @@ def grant_password(org: Org, call: OAuthCall, app: App, form: Params) -> dict[st
         raise OAuthError("invalid_password_credentials")
     if user.status == "PASSWORD_EXPIRED":
         raise OAuthError("expired_password_credentials")
-    if user.totp_secret:
+    if not is_oie(org) and user.totp_secret:
         raise OAuthError("password_auth_denied_mfa")
     if not user.is_assigned(app.client_id):
         raise OAuthError("user_not_assigned")
+    if is_oie(org):
+        # Identity Engine: the app's authentication policy decides (Direct Authentication).
+        direct.after_password(org, call, app, user, scopes, form)
     minted = org.mint(
         base_url=call.base_url,
         server=server,
@@ -245,6 +204,8 @@ GRANTS: dict[str, Grant] = {
     "refresh_token": grant_refresh,
     "password": grant_password,
     "client_credentials": grant_client_credentials,
+    **direct.GRANTS,
+    INTERACTION_CODE_GRANT: idx.grant_interaction_code,
 }
 
 

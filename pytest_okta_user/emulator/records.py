@@ -20,6 +20,13 @@ OIDC_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access
 # Scopes that only make sense for an ID token / userinfo: they need `openid` alongside.
 OPENID_ONLY_SCOPES = frozenset({"profile", "email", "address", "phone", "groups"})
 KNOWN_GRANTS = ("authorization_code", "implicit", "refresh_token", "password", "client_credentials")
+# Identity Engine grants (https://developer.okta.com/docs/guides/configure-direct-auth-grants/,
+# https://developer.okta.com/docs/guides/implement-grant-type/interactioncode/): an app or server
+# may list them in either engine, but only an Identity Engine org answers them.
+MFA_OTP_GRANT = "http://auth0.com/oauth/grant-type/mfa-otp"
+OTP_GRANT = "urn:okta:params:oauth:grant-type:otp"
+INTERACTION_CODE_GRANT = "interaction_code"
+OIE_GRANTS = (INTERACTION_CODE_GRANT, MFA_OTP_GRANT, OTP_GRANT)
 ORG_SERVER_ID = "org"
 
 
@@ -62,6 +69,8 @@ class App:
     refresh_leeway: int
     jwks: list[dict[str, Any]]
     name: str
+    # The app's authentication policy on Identity Engine (`policies.POLICIES`).
+    policy: str = "password"
 
     @property
     def is_public(self) -> bool:
@@ -130,6 +139,14 @@ class DemoOrg:
     user_id: str = "00udemo1tester0user1"
     user_first_name: str = "Test"
     user_last_name: str = "User"
+    # The second user, enrolled in TOTP (issue 11: named users, each with its own secrets).
+    admin_login: str = "admin@example.com"
+    admin_password: str = "Emulated-Adm1n-Passw0rd!"
+    admin_id: str = "00udemo1admin00user1"
+    admin_first_name: str = "Ada"
+    admin_last_name: str = "Admin"
+    # Base32 (RFC 4648 section 6), 160 bits: what an authenticator app would be given.
+    admin_totp_secret: str = "DEMOADMINTOTPSECRETJBSWY3DPEHPK3"
     web_client_id: str = "0oademo1web0client01"
     web_client_secret: str = "demo-web-secret-0123456789abcdefghijklmnopqrstuv"
     web_redirect_uri: str = "http://localhost:8080/authorization-code/callback"
@@ -142,6 +159,8 @@ class DemoOrg:
     audience: str = "api://default"
     custom_scopes: tuple[str, ...] = ("api:read", "api:write")
     org_id: str = "00odemo1org00000001x"
+    # The demo user's TOTP secret, enrolled in Identity Engine mode only.
+    user_totp_secret: str = "JBSWY3DPEHPK3PXPOKTAEMULATORDEMO"
 
 
 DEMO = DemoOrg()
@@ -176,6 +195,7 @@ class Session:
     auth_time: float
     amr: list[str]
     expires_at: float
+    created_at: float = 0.0
 
 
 @dataclass(slots=True)
@@ -224,3 +244,41 @@ class MintedTokens:
     scopes: list[str]
     id_token: str | None = None
     refresh_token: str | None = None
+
+
+@dataclass(slots=True)
+class MfaToken:
+    """A Direct Authentication `mfa_token`: the password was right, a second factor is due."""
+
+    user_id: str
+    client_id: str
+    server_id: str
+    scopes: list[str]
+    auth_time: float
+    expires_at: float
+
+
+@dataclass(slots=True)
+class IdxTransaction:
+    """An Interaction Code transaction: the `interaction_handle`, then the IDX `stateHandle`.
+
+    step: `identify`, `challenge` (the TOTP is due), `success` (an interaction code is out) or
+    `cancelled`.
+    """
+
+    interaction_handle: str
+    state_handle: str
+    client_id: str
+    server_id: str
+    scopes: list[str]
+    redirect_uri: str
+    code_challenge: str
+    state: str | None
+    nonce: str | None
+    expires_at: float
+    step: str = "identify"
+    user_id: str | None = None
+    amr: list[str] = field(default_factory=list)
+    auth_time: float = 0.0
+    interaction_code: str | None = None
+    code_used: bool = False

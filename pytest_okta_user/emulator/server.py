@@ -65,6 +65,8 @@ class OktaEmulator:
         are answered under that name, added to the config's `allowed_hosts`; others get a 400
         (`hosts.py`: DNS rebinding). `.example.test` allows a domain, `*` any host.
     read_timeout: seconds a connection may stay silent mid-request (or idle) before it is closed.
+    engine: `classic` or `oie` (Identity Engine: pipeline `idx`, app authentication policies,
+        Direct Authentication and the Interaction Code flow), overriding the config's `engine`.
     """
 
     def __init__(
@@ -79,7 +81,10 @@ class OktaEmulator:
         rate_limits: bool | None = None,
         allowed_hosts: Iterable[str] = (),
         read_timeout: float = READ_TIMEOUT,
+        engine: str | None = None,
     ) -> None:
+        if engine not in (None, "classic", "oie"):
+            raise ValueError(f"engine must be 'classic' or 'oie', not {engine!r}")
         self._config = load_config(config)
         settings = self._config.get("settings", {})
         self.host = host
@@ -98,7 +103,8 @@ class OktaEmulator:
         self._keys = KeyStore(key_file)
         self.org = Org(self.clock, self._keys)
         self._rate_limits = rate_limits
-        _apply_config(self.org, self._config, rate_limits=rate_limits)
+        self._engine = engine
+        _apply_config(self.org, self._config, rate_limits=rate_limits, engine=engine)
         self.app = EmulatorApp(
             self.org, public_url=self.public_url, secure=tls, hosts=HostPolicy(self.served_hosts())
         )
@@ -217,7 +223,8 @@ class OktaEmulator:
         return f"{self.url}/oauth2/{DEMO.auth_server_id}"
 
     def env(self) -> dict[str, str]:
-        """The settings a client needs for the demo web app and demo user (the plugin's names)."""
+        """The settings a client needs for the demo org (the plugin's names): the web app and the
+        demo user, then the named user `admin` and the named apps `spa` and `service`."""
         values = {
             "OKTA_DOMAIN": self.url,
             "OKTA_CLIENT_ID": DEMO.web_client_id,
@@ -225,10 +232,20 @@ class OktaEmulator:
             "OKTA_REDIRECT_URI": DEMO.web_redirect_uri,
             "OKTA_USERNAME": DEMO.user_login,
             "OKTA_PASSWORD": DEMO.user_password,
+            "OKTA_ADMIN_USERNAME": DEMO.admin_login,
+            "OKTA_ADMIN_PASSWORD": DEMO.admin_password,
+            "OKTA_ADMIN_TOTP_SECRET": DEMO.admin_totp_secret,
+            "OKTA_SPA_CLIENT_ID": DEMO.spa_client_id,
+            "OKTA_SPA_REDIRECT_URI": DEMO.spa_redirect_uri,
+            "OKTA_SERVICE_CLIENT_ID": DEMO.service_client_id,
+            "OKTA_SERVICE_CLIENT_SECRET": DEMO.service_client_secret,
             # Tells this emulator's tokens apart from a restarted one's on the same URL (its keys
             # differ), so a client's token cache never serves them to the next emulator.
             "OKTA_EMULATOR_INSTANCE": self.instance_id,
         }
+        if self.org.pipeline == "idx":
+            # Identity Engine mode enrols the demo user in TOTP: its apps ask for a second factor.
+            values["OKTA_TOTP_SECRET"] = DEMO.user_totp_secret
         if self.ca_file:
             values["REQUESTS_CA_BUNDLE"] = self.ca_file
             values["SSL_CERT_FILE"] = self.ca_file
@@ -259,7 +276,7 @@ class OktaEmulator:
     def reset(self) -> None:
         """State back to the config/demo org, request log and faults cleared, clock to real time."""
         self.clock.reset()
-        _apply_config(self.org, self._config, rate_limits=self._rate_limits)
+        _apply_config(self.org, self._config, rate_limits=self._rate_limits, engine=self._engine)
         self.app.clear()
 
 

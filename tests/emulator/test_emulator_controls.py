@@ -256,7 +256,7 @@ def test_command_line_prints_settings_and_serves(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         settings = {}
-        for _ in range(7):
+        for _ in range(14):
             name, _, value = process.stdout.readline().strip().partition("=")
             settings[name] = value
         assert set(settings) == {
@@ -266,6 +266,13 @@ def test_command_line_prints_settings_and_serves(tmp_path: Path) -> None:
             "OKTA_REDIRECT_URI",
             "OKTA_USERNAME",
             "OKTA_PASSWORD",
+            "OKTA_ADMIN_USERNAME",
+            "OKTA_ADMIN_PASSWORD",
+            "OKTA_ADMIN_TOTP_SECRET",
+            "OKTA_SPA_CLIENT_ID",
+            "OKTA_SPA_REDIRECT_URI",
+            "OKTA_SERVICE_CLIENT_ID",
+            "OKTA_SERVICE_CLIENT_SECRET",
             "OKTA_EMULATOR_INSTANCE",
         }
         assert len(settings["OKTA_EMULATOR_INSTANCE"]) >= 8
@@ -303,7 +310,7 @@ def test_command_line_tls_prints_the_ca_file() -> None:
     )
     try:
         assert process.stdout is not None
-        settings = dict(process.stdout.readline().strip().partition("=")[::2] for _ in range(9))
+        settings = dict(process.stdout.readline().strip().partition("=")[::2] for _ in range(16))
         assert settings["OKTA_DOMAIN"].startswith("https://127.0.0.1:")
         assert settings["SSL_CERT_FILE"] == settings["REQUESTS_CA_BUNDLE"]
         assert Path(settings["SSL_CERT_FILE"]).exists()

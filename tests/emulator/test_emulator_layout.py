@@ -15,7 +15,7 @@ from pytest_okta_user.emulator import ENDPOINTS
 from pytest_okta_user.emulator.app import URL_MAP, route
 
 PACKAGE = Path(emulator_package.__file__).parent
-RULES = ("authn", "authorize", "clientauth", "oauth", "discovery", "cors")
+RULES = ("authn", "authorize", "clientauth", "oauth", "discovery", "cors", "signin")
 # Modules that know nothing of HTTP: the rules, the model and what they share.
 NO_HTTP = (
     *RULES,
@@ -27,6 +27,7 @@ NO_HTTP = (
     "errors",
     "inputs",
     "ratelimits",
+    "pages",
 )
 
 
