@@ -47,6 +47,7 @@ from filelock import FileLock, Timeout
 
 from . import errors, options
 from .errors import CacheLockTimeout, CacheUnusable, OktaUserError, TokenCacheWarning
+from .sessions import OktaSession, UserKey
 from .tokens import FORMAT_VERSION, TokenSet, Variant
 
 __all__ = ["SUBFOLDER", "TokenCache"]
@@ -56,6 +57,14 @@ LOCK_SUFFIX = ".lock"
 FAILED_SUFFIX = ".failed"
 #: An issuer's published key ids as one run fetched them (see :meth:`TokenCache.published_keys`).
 KEYS_SUFFIX = ".keys"
+#: Which sign-in path ``flow=auto`` found working for an issuer and client (oie.py): no secret.
+AUTO_SUFFIX = ".auto"
+#: A user's record: the Okta session its one sign-in started, and the last TOTP time step it used
+#: (see :meth:`TokenCache.load_user`). As sensitive as a refresh token.
+USER_SUFFIX = ".user"
+#: How long a user's record is kept after it was last written, unless a sign-in renews it: Okta
+#: ends idle sessions well before (2 hours by default), and a record past this is pruned.
+USER_RECORD_LIFETIME = 86400.0
 #: How often a process waiting for an entry's lock tries it again. filelock's default (50 ms) is
 #: the floor of every wait for another worker's sign-in; a non-blocking flock() costs a few
 #: microseconds, so trying every 2 ms wakes the waiter within a few milliseconds of the release
@@ -64,7 +73,7 @@ LOCK_POLL_INTERVAL = 0.002
 #: The folder of its own the plugin keeps the entries in, inside the configured cache folder.
 SUBFOLDER = "okta-user-tokens"
 # Only names this module writes are ever removed by clear(), even if the folder is shared.
-_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.(?:json|failed|keys)")
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.(?:json|failed|keys|user|auto)")
 _LOCK_NAME = re.compile(r"[0-9a-f]{32}\.lock")
 _TEMP_PREFIX = ".tmp-"
 _CACHE_NAMES = options.CACHE_DIR.describe()
@@ -112,8 +121,11 @@ class TokenCache:
         Call it holding the variant's lock. Only the class name, ``what``, ``fix`` and Okta's
         code, description and status are written: the messages never hold a secret.
         """
+        self._store_failure_at(self.failure_path(variant), run_id, error)
+
+    def _store_failure_at(self, path: Path, run_id: str, error: OktaUserError) -> None:
         self._write(
-            self.failure_path(variant),
+            path,
             {
                 "format": FORMAT_VERSION,
                 "run": run_id,
@@ -131,7 +143,9 @@ class TokenCache:
 
         A record of another run (or an unreadable one) is removed and gives None.
         """
-        path = self.failure_path(variant)
+        return self._load_failure_at(self.failure_path(variant), run_id)
+
+    def _load_failure_at(self, path: Path, run_id: str) -> OktaUserError | None:
         problem, raw = _read_file(path)
         if raw is None:
             if problem is not None:
@@ -234,6 +248,48 @@ class TokenCache:
                 self._write(path, {**record, "kids": sorted(kids)})
             return kids
 
+    # -- a user's record: the Okta session and the last TOTP step (one sign-in per user) --------
+
+    def user_path(self, user: UserKey) -> Path:
+        return self.folder / f"{user.key}{USER_SUFFIX}"
+
+    def user_locked(self, user: UserKey) -> contextlib.AbstractContextManager[None]:
+        """Hold the user's lock: its holder signs the user in (authn, a TOTP code) and stores the
+        session while the user's other variants, in every process, wait and then use it. Taken
+        inside a variant's lock, never the other way round."""
+        path = self.folder / f"{user.key}{LOCK_SUFFIX}"
+        return self._locked_path(path, f"the sign-in of {user.describe()}")
+
+    def load_user(self, user: UserKey) -> tuple[OktaSession | None, int]:
+        """The user's stored Okta session (None: none, or unusable) and the last TOTP time step a
+        sign-in of the user used (-1: none recorded)."""
+        _problem, raw = _read_file(self.user_path(user))
+        if raw is None:
+            return None, -1
+        return _user_from(raw, user)
+
+    def store_user(
+        self, user: UserKey, session: OktaSession | None, totp_step: int, *, now: float
+    ) -> None:
+        """Write the user's record (hold the user's lock); ``session`` None drops the session and
+        keeps the TOTP step."""
+        record: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "user": user.to_dict(),
+            "session": None if session is None else session.to_dict(),
+            "totp_step": totp_step,
+            "expires_at": now + USER_RECORD_LIFETIME,
+        }
+        self._write(self.user_path(user), record)
+
+    def store_user_failure(self, user: UserKey, run_id: str, error: OktaUserError) -> None:
+        """:meth:`store_failure` for a user: a refused sign-in (wrong password, locked account,
+        wrong TOTP code) replayed to every variant of the user for the rest of the run."""
+        self._store_failure_at(self.folder / f"{user.key}{FAILED_SUFFIX}", run_id, error)
+
+    def load_user_failure(self, user: UserKey, run_id: str) -> OktaUserError | None:
+        return self._load_failure_at(self.folder / f"{user.key}{FAILED_SUFFIX}", run_id)
+
     @contextlib.contextmanager
     def _locked_path(self, lock_file: Path, what: str) -> Iterator[None]:
         try:
@@ -318,7 +374,7 @@ class TokenCache:
         except OSError:
             return 0
         for name in names:
-            if not (_ENTRY_NAME.fullmatch(name) and name.endswith(ENTRY_SUFFIX)):
+            if not (_ENTRY_NAME.fullmatch(name) and name.endswith((ENTRY_SUFFIX, USER_SUFFIX))):
                 continue
             path = self.folder / name
             expires_at = _expires_at(path)
@@ -399,6 +455,34 @@ class TokenCache:
             f" whatever is in the way of {path}, or run without the disk cache: --okta-no-cache.",
         )
 
+    # -- flow=auto: the path that worked, per issuer and client (oie.auto) ----------------------
+
+    def auto_path(self, issuer: str, client_id: str) -> Path:
+        canonical = json.dumps(["auto", FORMAT_VERSION, issuer, client_id], separators=(",", ":"))
+        return self.folder / f"{hashlib.sha256(canonical.encode()).hexdigest()[:32]}{AUTO_SUFFIX}"
+
+    def load_auto_choice(self, issuer: str, client_id: str) -> str | None:
+        """The path ``flow=auto`` last found working for ``issuer`` and ``client_id`` (read as any
+        file of the folder: :func:`_read_file`), or None."""
+        _problem, raw = _read_file(self.auto_path(issuer, client_id))
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
+            return None
+        if (data.get("issuer"), data.get("client_id")) != (issuer, client_id):
+            return None
+        path = data.get("path")
+        return path if isinstance(path, str) else None
+
+    def store_auto_choice(self, issuer: str, client_id: str, path: str, reason: str) -> None:
+        """Remember ``path`` for ``issuer`` and ``client_id`` (atomic, 0600 like every record)."""
+        record = {"format": FORMAT_VERSION, "issuer": issuer, "client_id": client_id}
+        self._write(self.auto_path(issuer, client_id), {**record, "path": path, "why": reason})
+
 
 def _parse(raw: bytes, variant: Variant) -> tuple[str | None, TokenSet | None, str]:
     """(problem, tokens, run): exactly one of the first two is None; run: the id of the run that
@@ -456,6 +540,29 @@ def _keys_from(raw: bytes, issuer: str, run_id: str) -> frozenset[str] | None:
     if not isinstance(kids, list) or not all(isinstance(k, str) for k in kids):
         return None
     return frozenset(kids)
+
+
+def _user_from(raw: bytes, user: UserKey) -> tuple[OktaSession | None, int]:
+    """What a record of :meth:`TokenCache.store_user` holds for ``user``; an unreadable record or
+    another user's (a hash collision, a planted file) holds nothing."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None, -1
+    if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
+        return None, -1
+    if data.get("user") != user.to_dict():
+        return None, -1
+    step = data.get("totp_step")
+    step = step if type(step) is int else -1
+    stored = data.get("session")
+    if not isinstance(stored, dict):
+        return None, step
+    try:
+        session = OktaSession.from_dict(stored)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None, step
+    return (session if session.user == user and session.cookies else None), step
 
 
 def _failure_from(raw: bytes, run_id: str) -> OktaUserError | None:
@@ -572,7 +679,8 @@ def _expires_at(path: Path) -> float | None:
         return None
     try:
         data = json.loads(raw)
-        value = data["tokens"]["expires_at"]
+        # A token entry expires with its tokens; a user's record has an expiry of its own.
+        value = data["tokens"]["expires_at"] if "tokens" in data else data["expires_at"]
     except (ValueError, UnicodeDecodeError, KeyError, TypeError):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

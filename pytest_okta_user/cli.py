@@ -13,13 +13,14 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from . import options
-from .errors import ConfigurationError, OktaUserError, SettingError
+from .errors import ConfigurationError, MarkerError, OktaUserError, SettingError
 from .inifile import IniFile, find_ini
-from .marker import OktaRequest, build_variant
+from .marker import OktaRequest, build_variant, expand_marker
 from .options import FLOWS, BadValue
 from .redact import Secret
 from .settings import Settings, can_prompt, check_writable_folder, resolve
@@ -55,7 +56,8 @@ def main(
         if args.command == "token":
             scopes = _scopes(args.scopes)
             settings = _with_prompted_password(settings, environ, ask_password, stdin_isatty)
-            return _token(settings, OktaRequest(flow=args.flow, scopes=scopes), args, out)
+            request = _request(args.flow, scopes, args.user, args.app)
+            return _token(settings, request, args, out)
         if args.command == "check":
             settings = _with_prompted_password(settings, environ, ask_password, stdin_isatty)
             return _check(settings, args.flow or [settings[options.FLOW].value], out)
@@ -66,6 +68,18 @@ def main(
     except OktaUserError as exc:
         print(f"{PROG}: {exc}", file=err)
         return EXIT_REFUSED
+
+
+def _request(
+    flow: str | None, scopes: tuple[str, ...] | None, user: str | None, app: str | None
+) -> OktaRequest:
+    """What the command line asks for, checked as the marker's arguments are."""
+    given: dict[str, object] = {"flow": flow, "user": user, "app": app}
+    try:
+        (asked,) = expand_marker({k: v for k, v in given.items() if v is not None})
+    except MarkerError as exc:
+        raise ConfigurationError(exc.what.removeprefix("@pytest.mark.okta: "), exc.fix) from None
+    return replace(asked, scopes=scopes)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--flow", choices=FLOWS, help="the flow (default: the configured one)")
     token.add_argument("--scopes", help="space-separated scopes (default: the configured ones)")
+    token.add_argument(
+        "--user",
+        help="a login, or a user name whose settings are OKTA_<NAME>_USERNAME, ..._PASSWORD"
+        " (default: the configured user)",
+    )
+    token.add_argument(
+        "--app",
+        help="an app name whose settings are OKTA_<NAME>_CLIENT_ID, ... (default: the"
+        " configured app)",
+    )
     token.add_argument("--id-token", action="store_true", help="print the ID token instead")
     check = commands.add_parser(
         "check",

@@ -19,8 +19,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -38,11 +39,14 @@ from .redact import (
     SecretDict,
     install_log_redaction,
 )
+from .sessions import SessionCookie
 
 log = logging.getLogger("pytest_okta_user")
 
 USER_AGENT = f"pytest-okta-user/{__version__} python-requests/{requests.__version__}"
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+#: The media type of Okta's IDX API (okta-auth-js ``lib/idx/introspect.ts``, facts sheet 8.2).
+IDX_MEDIA_TYPE = "application/ion+json; okta-version=1.0.0"
 
 # Keys that mark an /authorize answer (redirect or form_post) as meant for the client.
 _AUTHORIZE_KEYS = frozenset(
@@ -107,6 +111,8 @@ class AuthorizeResult:
 
     params: SecretDict
     mode: str
+    cookies: tuple[SessionCookie, ...] = ()
+    """What Okta set with the answer: the Okta session (``sid``) a sessionToken started."""
 
     def __repr__(self) -> str:
         return f"AuthorizeResult(mode={self.mode!r}, keys={sorted(self.params)!r})"
@@ -396,12 +402,16 @@ class OktaClient:
         endpoint: str,
         safe: bool,
         accept: str | None = "application/json",
+        content_type: str | None = None,
     ) -> requests.Response:
         """One logical request: retries (only when ``safe`` or nothing was sent) and 429 waits."""
         headers = {"User-Agent": USER_AGENT}
         if accept:
             # Not for /authorize: it is a browser endpoint and answers browsers' Accept.
             headers["Accept"] = accept
+        if content_type:
+            # IDX's versioned media type; requests' own (json=, data=) otherwise.
+            headers["Content-Type"] = content_type
         parts = urlsplit(url)
         host, path = parts.netloc, parts.path
         attempt = 0
@@ -539,24 +549,25 @@ class OktaClient:
         *,
         flow: str | None = None,
         user: str | None = None,
+        cookies: Mapping[str, str] | None = None,
     ) -> AuthorizeResult:
         """``GET /authorize`` without following redirects; the answer's parameters, any mode.
 
-        Errors Okta redirects with (``error``, ``error_description``) are returned in the result;
-        the caller checks ``state`` first and raises them. Error pages and sign-in pages raise here.
+        ``cookies``: the user's Okta session (``sid``), sent instead of a sessionToken. Errors Okta
+        redirects with (``error``, ``error_description``) are returned in the result; the caller
+        checks ``state`` first and raises them. Error pages and sign-in pages raise here.
         """
         # A session cookie from an earlier sign-in makes Okta ignore the sessionToken (Classic) and
-        # answer for whoever that session belongs to: every authorize starts without cookies.
+        # answer for whoever that session belongs to: every authorize starts with the cookies it is
+        # given and no others.
         self.session.cookies.clear()
+        request = Sealed(params=dict(params))
+        if cookies:
+            request["cookies"] = dict(cookies)
         response = self._send(
-            "GET",
-            authorize_url,
-            Sealed(params=dict(params)),
-            endpoint="/authorize",
-            safe=False,
-            accept=None,
+            "GET", authorize_url, request, endpoint="/authorize", safe=False, accept=None
         )
-        return parse_authorize_response(
+        result = parse_authorize_response(
             response.status_code,
             response.headers,
             response.text,
@@ -566,6 +577,47 @@ class OktaClient:
             user=user,
             org_url=f"{urlsplit(authorize_url).scheme}://{urlsplit(authorize_url).netloc}",
         )
+        return replace(result, cookies=set_cookies(response, authorize_url))
+
+    # -- Okta sessions --
+
+    def session_cookie_redirect(
+        self, session_token: str, redirect_url: str
+    ) -> tuple[SessionCookie, ...]:
+        """``GET /login/sessionCookieRedirect``: the Okta session a sessionToken starts, as the
+        cookies a browser would get (https://developer.okta.com/docs/guides/session-cookie/)."""
+        self.session.cookies.clear()
+        url = f"{self.org_url}/login/sessionCookieRedirect"
+        request = Sealed(params={"token": session_token, "redirectUrl": redirect_url})
+        response = self._send(
+            "GET", url, request, endpoint="/login/sessionCookieRedirect", safe=False, accept=None
+        )
+        cookies = set_cookies(response, url)
+        location = response.headers.get("Location") or ""
+        if response.status_code in (301, 302, 303, 307) and location == redirect_url and cookies:
+            return cookies
+        raise diagnosis.session_cookie_refused(
+            response.status_code, location, redirect_url, self.org_url
+        )
+
+    def session_alive(self, cookies: Mapping[str, str]) -> bool | None:
+        """Whether Okta still knows the session (``GET /api/v1/sessions/me`` with its cookie):
+        None when the answer tells neither (an org or proxy that does not serve it)."""
+        self.session.cookies.clear()
+        url = f"{self.org_url}/api/v1/sessions/me"
+        try:
+            response = self._send(
+                "GET", url, Sealed(cookies=dict(cookies)), endpoint="/api/v1/sessions/me", safe=True
+            )
+        except OktaUserError:
+            return None
+        finally:
+            self.session.cookies.clear()
+        if response.status_code == 200:
+            return True
+        if response.status_code == 404:
+            return False
+        return None
 
     # -- /token --
 
@@ -634,6 +686,150 @@ class OktaClient:
         if response.status_code != 200:
             raise diagnosis.error_from_body(body, status=response.status_code, endpoint=endpoint)
         return body
+
+    # -- Identity Engine: /.well-known/okta-organization, Direct Authentication, IDX (oie.py) --
+
+    def organization(self) -> SecretDict | None:
+        """``GET /.well-known/okta-organization``: the org's ``pipeline`` (``v1``: Classic,
+        ``idx``: Identity Engine; https://developer.okta.com/docs/guides/oie-upgrade-overview/);
+        None when the org (or a proxy) does not serve it."""
+        url = f"{self.org_url}/.well-known/okta-organization"
+        try:
+            response = self._get("GET", url, "/.well-known/okta-organization")
+        except OktaUserError:
+            return None
+        body = _json_or_none(response.text)
+        if response.status_code != 200 or not isinstance(body, Mapping):
+            return None
+        return SecretDict(body)
+
+    def token_or_mfa(
+        self,
+        token_url: str,
+        form: Mapping[str, str],
+        client_auth: ClientAuth,
+        *,
+        flow: str | None = None,
+        user: str | None = None,
+    ) -> SecretDict:
+        """``POST /token`` for Direct Authentication's first step: the token JSON, or Okta's 403
+        ``mfa_required`` body (with its ``mfa_token``) as is; any other error raises."""
+        response = self._send(
+            "POST", token_url, _token_request(form, client_auth), endpoint="/token", safe=False
+        )
+        body = self._json(response, "/token")
+        if response.status_code == 200 or (
+            response.status_code == 403 and body.get("error") == "mfa_required"
+        ):
+            return body
+        raise diagnosis.error_from_body(
+            body,
+            status=response.status_code,
+            endpoint="/token",
+            client_id=client_auth.client_id,
+            flow=flow,
+            grant_type=form.get("grant_type"),
+            user=user,
+        )
+
+    def interact(
+        self,
+        interact_url: str,
+        form: Mapping[str, str],
+        client_auth: ClientAuth,
+        *,
+        user: str | None = None,
+    ) -> SecretDict:
+        """``POST /v1/interact``: ``{"interaction_handle": ...}``, or an error. The client
+        authenticates in the body, as Okta's SDKs do (okta-auth-js ``lib/idx/interact.ts``)."""
+        data = SecretDict(form)
+        data["client_id"] = client_auth.client_id
+        if client_auth.client_secret:
+            data["client_secret"] = client_auth.client_secret
+        response = self._send(
+            "POST", interact_url, Sealed(data=data), endpoint="/interact", safe=False
+        )
+        body = self._json(response, "/interact")
+        if response.status_code != 200:
+            raise diagnosis.error_from_body(
+                body,
+                status=response.status_code,
+                endpoint="/interact",
+                client_id=client_auth.client_id,
+                redirect_uri=form.get("redirect_uri"),
+                flow="interaction_code",
+                grant_type="interaction_code",
+                user=user,
+            )
+        return body
+
+    def idx(
+        self, href: str, body: Mapping[str, Any], *, content_type: str, endpoint: str
+    ) -> tuple[int, SecretDict, tuple[SessionCookie, ...]]:
+        """``POST`` one IDX form (introspect, identify, challenge, answer, skip): the HTTP status,
+        the JSON answer, error or not (an IDX error is a state with ``messages``:
+        ``diagnosis.idx_error`` reads it), and the cookies it set (the Okta session a finished
+        sign-in starts). Only the org gets the state handle and passcodes, whatever the answer's
+        ``href`` says."""
+        url = href
+        if urlsplit(url).netloc != urlsplit(self.org_url).netloc:
+            url = f"{self.org_url}{urlsplit(url).path}"
+        response = self._send(
+            "POST",
+            url,
+            Sealed(json=body),
+            endpoint=endpoint,
+            safe=False,
+            accept=IDX_MEDIA_TYPE,
+            content_type=content_type,
+        )
+        answer = self._json(response, endpoint)
+        return response.status_code, answer, set_cookies(response, url)
+
+
+def set_cookies(response: requests.Response, url: str) -> tuple[SessionCookie, ...]:
+    """The cookies a response set, with the attributes a browser keeps (read from the raw
+    ``Set-Cookie`` headers: requests folds several into one line, and its jar renames
+    dot-less hosts such as ``localhost``)."""
+    raw: Any = getattr(response.raw, "headers", None)
+    lines: list[str] = list(raw.getlist("Set-Cookie")) if hasattr(raw, "getlist") else []
+    host = urlsplit(url).hostname or ""
+    found: list[SessionCookie] = []
+    for line in lines:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(line)
+        except CookieError:
+            continue
+        for name, morsel in jar.items():
+            if not morsel.value or morsel["max-age"] in ("0", "-1"):
+                continue  # a deletion
+            found.append(
+                SessionCookie(
+                    name=name,
+                    value=morsel.value,
+                    domain=(morsel["domain"] or host).lstrip("."),
+                    path=morsel["path"] or "/",
+                    expires=_cookie_expiry(morsel["expires"], morsel["max-age"]),
+                    secure=bool(morsel["secure"]),
+                    http_only=bool(morsel["httponly"]),
+                    same_site=morsel["samesite"] or None,
+                )
+            )
+    return tuple(found)
+
+
+def _cookie_expiry(expires: str, max_age: str) -> float | None:
+    if max_age.strip().isdigit():
+        return time.time() + int(max_age)
+    if expires:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return parsedate_to_datetime(expires).timestamp()
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def _max_age(cache_control: str | None) -> float:

@@ -21,6 +21,7 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     ConsentRequired,
+    CredentialsRefused,
     IdpRedirect,
     InvalidClient,
     InvalidGrant,
@@ -31,6 +32,7 @@ from .errors import (
     LoginRequired,
     MfaEnrollRequired,
     MfaRequired,
+    OAuthError,
     OktaRejected,
     OktaUserError,
     PasswordExpired,
@@ -193,6 +195,10 @@ def api_error(
 
 
 def _grant_fix(grant_type: str | None, flow: str | None) -> str:
+    if flow == "direct" or grant_type == MFA_OTP_GRANT:
+        return f"enable Direct Authentication: {ENABLE_DIRECT}."
+    if flow == "interaction_code" or grant_type == "interaction_code":
+        return f"enable the Interaction Code flow: {ENABLE_INTERACTION_CODE}."
     if grant_type == "password":
         return (
             f"enable the password grant, hidden in the admin UI: {_GRANT_TYPE_UI} > Advanced >"
@@ -296,6 +302,9 @@ def oauth_error(
         )
 
     if error == "access_denied":
+        oie = _oie_access_denied(d, who)
+        if oie is not None:
+            return AccessDenied(where, oie, **kw)
         if "not assigned" in d:
             fix = (
                 f"assign {who} to the app (Applications > your app > Assignments), directly or"
@@ -343,6 +352,16 @@ def oauth_error(
             return RateLimited(
                 where, "fewer sign-ins of this user per second: keep the token cache on.", **kw
             )
+        if "'otp'" in d:
+            return InvalidPasscode(
+                where,
+                f"{TOTP_SECRET} must be the shared secret of the user's enrolled TOTP authenticator"
+                " (Google Authenticator or Okta Verify), base32 as shown at enrolment; also check"
+                " this machine's clock (codes last 30 s).",
+                **kw,
+            )
+        if "sign on policy" in d or "mfa enabled" in d or "assurance requirements" in d:
+            return InvalidGrant(where, _policy_needs_more(d), **kw)
         if "authorization code" in d or "interaction code" in d:
             fix = (
                 "a code works once and for 5 minutes: something redeemed it already or held it too"
@@ -381,6 +400,9 @@ def oauth_error(
                 f"check the login in {USER} and the password in {PASSWORD}; the account may"
                 " also be locked out."
             )
+            if flow == "direct":
+                # A refusal of the user (recorded for the user, never retried by another path).
+                return CredentialsRefused(where, fix, **kw)
         else:
             fix = "run again; if it persists, Reports > System Log shows Okta's reason."
         return InvalidGrant(where, fix, **kw)
@@ -405,9 +427,12 @@ def oauth_error(
         )
 
     if error == "mfa_required":
+        if flow == "direct":
+            return direct_mfa_without_secret(user, description, status=status)
         return MfaRequired(
             where,
-            f"the password grant cannot answer MFA: use the pkce or code {FLOW} with"
+            f"the password grant cannot answer MFA: on Okta Identity Engine use the direct {FLOW}"
+            f" (password, then a TOTP code) with {TOTP_SECRET}; on Classic, pkce or code with"
             f" {TOTP_SECRET}.",
             **kw,
         )
@@ -415,8 +440,8 @@ def oauth_error(
     if error == "interaction_required":
         return LoginRequired(
             where,
-            f"the app requires the Interaction Code flow for sign-in; use an app or {AUTH_SERVER}"
-            " without it for tests.",
+            f"the app signs users in with the Interaction Code flow: set {FLOW} to"
+            f" interaction_code (or auto), with {TOTP_SECRET} when its policy asks for MFA.",
             **kw,
         )
 
@@ -480,6 +505,29 @@ def sign_in_page(status: int, how: str) -> LoginRequired:
         f" than the sessionToken proved: enrol the user in a TOTP factor and set {TOTP_SECRET},"
         " or let the policy accept a password for this user.",
         code="login_required",
+        status=status,
+    )
+
+
+def session_cookie_refused(
+    status: int, location: str, redirect_url: str, org_url: str
+) -> OktaUserError:
+    """``/login/sessionCookieRedirect`` did not start a browser session: to the sign-in page (the
+    sessionToken was refused), or an error page (a redirect URL Okta does not trust)."""
+    if status in (301, 302, 303, 307) and location:
+        return LoginRequired(
+            "Okta's /login/sessionCookieRedirect sent the browser to the sign-in page instead of"
+            " starting a session: it refused the sessionToken (used or expired).",
+            "run again; if it persists, check that nothing else signs in with the same"
+            " sessionToken (a sessionToken is valid once, for 5 minutes).",
+            code="login_required",
+            status=status,
+        )
+    return OAuthError(
+        f"Okta's /login/sessionCookieRedirect refused to send the browser to {redirect_url}"
+        f" (HTTP {status}).",
+        f"add {redirect_url.rstrip('/') or org_url} as a Trusted Origin with the Redirect type"
+        " (Security > API > Trusted Origins), or use a URL on the Okta org itself.",
         status=status,
     )
 
@@ -618,3 +666,247 @@ def not_json(status: int, content_type: str | None, endpoint: str) -> Unexpected
         fix = f"a proxy or captive portal answered in Okta's place: check {DOMAIN}, HTTPS_PROXY"
         fix += " and NO_PROXY."
     return UnexpectedResponse(what, fix, status=status)
+
+
+# --- Okta Identity Engine: the app's authentication policy, Direct Authentication, IDX -----------
+# Screens and switches from Okta's guides (okta/okta-developer-docs, packages/@okta/vuepress-site/
+# docs/guides/configure-direct-auth-grants/main/ and implement-grant-type/main/interactioncode/).
+
+#: Direct Authentication's second step with a TOTP code (Okta keeps Auth0's grant URI).
+MFA_OTP_GRANT = "http://auth0.com/oauth/grant-type/mfa-otp"
+
+ENABLE_DIRECT = (
+    "Applications > your app > General > Edit > Grant type > Advanced: tick 'Resource Owner"
+    " Password' and 'MFA OTP' (super admin); on a custom authorization server also Security > API"
+    " > Authorization Servers > your server > Access Policies > the rule: 'Okta direct auth API"
+    " grants' > 'MFA OTP'"
+)
+ENABLE_INTERACTION_CODE = (
+    "Settings > Account > Embedded widget sign-in support: tick 'Interaction code' (super"
+    " admin); Applications > your app > General > Edit > Grant type > Advanced: tick 'Interaction"
+    " Code'; on a custom authorization server also Security > API > Authorization Servers > your"
+    " server > Access Policies > the rule: tick 'Interaction Code'"
+)
+_IC = ENABLE_INTERACTION_CODE
+_APP_POLICY = (
+    "the app's authentication policy (Applications > your app > Sign On > User authentication,"
+    " or Security > Authentication Policies)"
+)
+
+
+def _oie_flows_fix(last: str) -> str:
+    """The two flows past an Identity Engine app policy and how to enable each, one line each
+    (the fix's own lines), then ``last``."""
+    return (
+        f"set {FLOW} to direct or to interaction_code (or auto: the first that works), with"
+        f" {TOTP_SECRET} set:\n"
+        f"    - direct (the password, then a TOTP code; no Okta session): {ENABLE_DIRECT}.\n"
+        "    - interaction_code (Okta's embedded sign-in, IDX; starts an Okta session):"
+        f" {ENABLE_INTERACTION_CODE}.\n"
+        f"    - {last}"
+    )
+
+
+def _policy_needs_more(description: str) -> str:
+    """The fix for a grant the app's policy refuses because it needs more than a password."""
+    if "assurance requirements" in description:
+        return (
+            f"{_APP_POLICY} asks for a factor the user cannot answer here: enrol the user in"
+            f" Google Authenticator or Okta Verify (TOTP), set {TOTP_SECRET}, and let the policy"
+            " accept 'Password + Another factor' with that authenticator."
+        )
+    return (
+        f"{_APP_POLICY} asks for more than a password; on an Identity Engine org, "
+        + _oie_flows_fix("or let the policy accept a password only for the test user's group.")
+    )
+
+
+def _oie_access_denied(d: str, who: str) -> str | None:
+    """The fix for an Identity Engine ``access_denied`` (Direct Authentication's policy texts, the
+    Interaction Code flow switched off); None for the others."""
+    if "interaction code flow" in d:
+        return f"the Interaction Code flow is off for this org, app or server: {_IC}."
+    if "grant types required" in d or "grant_types_supported" in d:
+        return (
+            "the app's authentication policy needs a second factor whose grant the app lacks:"
+            f" {ENABLE_DIRECT}."
+        )
+    mismatch = ("cannot be used", "not challenged", "no supported auth", "unable to prompt")
+    if any(text in d for text in mismatch):
+        return (
+            f"{who} must be enrolled in Google Authenticator or Okta Verify (TOTP), which"
+            f" {_APP_POLICY} must accept as the second factor ('Password + Another factor'); set"
+            f" {TOTP_SECRET} to its secret."
+        )
+    if "direct authentication" in d:
+        return (
+            f"{_APP_POLICY} cannot be satisfied by a password and a TOTP code for {who}: let it"
+            " accept 'Password + Another factor' with Google Authenticator or Okta Verify, or"
+            f" set {FLOW} to interaction_code."
+        )
+    return None
+
+
+def login_required_on_idx(error: OktaUserError) -> LoginRequired:
+    """``login_required`` ("...requires re-authentication or MFA.") on an Identity Engine org: the
+    sessionToken proves the global session policy only; the app's authentication policy, checked
+    at /authorize, wants more (okta-auth-js #1454; facts sheet 8.1)."""
+    return LoginRequired(
+        f"{error.what} This org runs Okta Identity Engine: the Classic sessionToken proves only"
+        " the password (the global session policy), and the app's authentication policy asks for"
+        " more at /authorize.",
+        _oie_flows_fix(f"or let {_APP_POLICY} accept a password only for the test user's group."),
+        code=error.code or "login_required",
+        description=error.description,
+        status=error.status,
+    )
+
+
+def direct_mfa_without_secret(
+    user: str | None, description: str | None = None, *, status: int | None = 403
+) -> MfaRequired:
+    """Direct Authentication's ``mfa_required`` with no TOTP secret to answer it."""
+    who = f"user {user}" if user else "the user"
+    return MfaRequired(
+        f"Okta accepted the password of {who} and asks for a second factor (mfa_required:"
+        f" {description or 'Verify with an additional authenticator'}), but no TOTP secret is set.",
+        f"set {TOTP_SECRET} (environment only) to the secret of the user's Google Authenticator or"
+        " Okta Verify enrolment (the text under the QR code), or exempt the test user's group from"
+        f" MFA in {_APP_POLICY}.",
+        code="mfa_required",
+        description=description,
+        status=status,
+    )
+
+
+def direct_no_otp_challenge(user: str | None, offered: str) -> MfaRequired:
+    """``mfa_required`` that offers no OTP challenge (push or SMS only)."""
+    return MfaRequired(
+        f"Okta asks user {user} for a second factor it offers only out of band ({offered}),"
+        " which a test run cannot answer.",
+        f"{ENABLE_DIRECT}; enrol the user in Google Authenticator or Okta Verify (TOTP) and set"
+        f" {TOTP_SECRET}.",
+        code="mfa_required",
+        status=403,
+    )
+
+
+def idx_error(
+    messages: list[tuple[str, str, str]], *, status: int, user: str | None, step: str
+) -> OktaUserError:
+    """The error for an IDX answer's messages (``(i18n key, message, class)``; facts sheet 8.2,
+    research note Q3): Okta's key decides the class and the fix. ``step``: the remediation we
+    answered (``identify``, ``challenge-authenticator``...)."""
+    key, message, _cls = messages[0]
+    said = "; ".join(f"{m} ({k})" if k else m for k, m, _ in messages)
+    who = f"user {user}" if user else "the user"
+    where = f"Okta's Identity Engine refused the {step} step of {who}: {said}"
+    kw: dict[str, Any] = {"code": key or None, "description": message or None, "status": status}
+    low = key.lower()
+    refused = {"errors.e0000004", "incorrectpassword", "security.access_denied"}
+    if low in refused or "password" in low:
+        return AuthenticationError(
+            where,
+            f"check the login in {USER} and the password in {PASSWORD}. Identity Engine answers a"
+            " locked or suspended account the same way: Directory > People > the user shows it"
+            " (Unlock). The password is not sent again in this run.",
+            **kw,
+        )
+    if low == "idx.unknown.user" or "unknown" in low:
+        return AuthenticationError(
+            where, f"no such user in this org: check {USER} (the user's Okta login).", **kw
+        )
+    if "not.assigned" in low or "not assigned" in message.lower():
+        return AccessDenied(
+            where,
+            f"assign {who} to the app (Applications > your app > Assignments), directly or through"
+            " a group.",
+            **kw,
+        )
+    if "used_passcode" in low:
+        return InvalidPasscode(
+            where,
+            "each TOTP code works once; another sign-in of the same user used it. Give parallel"
+            " runs different users, or run again after 30 s.",
+            **kw,
+        )
+    if "passcode" in low or "otp" in low:
+        return InvalidPasscode(
+            where,
+            f"{TOTP_SECRET} must be the shared secret of the user's enrolled TOTP authenticator"
+            " (Google Authenticator or Okta Verify), base32 as shown at enrolment; also check"
+            " this machine's clock (codes last 30 s).",
+            **kw,
+        )
+    if "suspended" in low or "locked" in low or "too_many" in low or "toomany" in low:
+        if "toomanyrequests" in low:
+            return RateLimited(
+                where, "fewer sign-ins of this user per second: keep the token cache on.", **kw
+            )
+        return LockedOut(
+            where,
+            "too many wrong answers: an admin unlocks the user or resets the factor (Directory >"
+            f" People > the user), then check {PASSWORD} and {TOTP_SECRET}.",
+            **kw,
+        )
+    if "session.expired" in low:
+        return OktaRejected(
+            where,
+            "the sign-in transaction expired before it finished (a paused debugger, a slow"
+            " proxy); run again.",
+            **kw,
+        )
+    if "assurance" in low or "unsatisfiable" in low:
+        return MfaRequired(where, _policy_needs_more("assurance requirements"), **kw)
+    return AuthenticationError(
+        where, "Reports > System Log in the Okta admin console shows the reason.", **kw
+    )
+
+
+def idx_unanswerable(step: str, offered: str, user: str | None) -> MfaRequired:
+    """IDX asks for something a test run cannot give (a push, an email, an enrolment)."""
+    who = f"user {user}" if user else "the user"
+    if step.startswith("enroll") or "enroll" in step:
+        return MfaEnrollRequired(
+            f"Okta's Identity Engine asks {who} to enrol an authenticator first ({step}:"
+            f" {offered or '-'}).",
+            "sign in once in a browser and enrol Google Authenticator (keep its secret in"
+            f" {TOTP_SECRET}), or stop requiring enrolment for the test user's group (Security >"
+            " Authenticators > Enrollment).",
+            code=step,
+        )
+    return MfaRequired(
+        f"Okta's Identity Engine asks {who} for an authenticator a test run cannot answer"
+        f" ({step}: {offered or 'none offered'}).",
+        "enrol the user in Google Authenticator or Okta Verify (TOTP), set"
+        f" {TOTP_SECRET}, and let {_APP_POLICY} accept it; push, SMS and email cannot be"
+        " answered headlessly.",
+        code=step,
+    )
+
+
+def idx_without_totp_secret(user: str | None, offered: str) -> MfaRequired:
+    """IDX asks for a TOTP code and no secret is set."""
+    return MfaRequired(
+        f"Okta's Identity Engine accepted the password of user {user} and asks for a second"
+        f" factor ({offered}), but no TOTP secret is set.",
+        f"set {TOTP_SECRET} (environment only) to the secret of the user's Google Authenticator or"
+        f" Okta Verify enrolment, or exempt the test user's group from MFA in {_APP_POLICY}.",
+        code="challenge-authenticator",
+    )
+
+
+def auto_exhausted(tried: list[tuple[str, OktaUserError]], pipeline: str | None) -> OktaUserError:
+    """``flow=auto`` tried every path the org has and Okta refused each for its settings."""
+    lines = "; ".join(f"{path}: {headline_of(error)}" for path, error in tried)
+    engine = {"idx": "Identity Engine", "v1": "Classic Engine"}.get(pipeline or "", "unknown")
+    return UnauthorizedClient(
+        f"flow auto found no sign-in path this app allows (org pipeline: {engine}): {lines}.",
+        _oie_flows_fix("what each path lacks is in the list above."),
+        code=tried[-1][1].code if tried else None,
+    )
+
+
+def headline_of(error: OktaUserError) -> str:
+    """An error's first line, without its trailing stop (for one-line lists)."""
+    return (error.what.splitlines()[0] if error.what else type(error).__name__).rstrip(".")

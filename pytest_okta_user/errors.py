@@ -107,6 +107,12 @@ class InvalidGrant(OAuthError):
     """/token refused the grant (code, PKCE verifier, redirect URI, refresh token, password)."""
 
 
+class CredentialsRefused(AuthenticationError, InvalidGrant):
+    """/token refused the user's password (``invalid_grant`` "The credentials provided were
+    invalid.": the password and Direct Authentication grants): a refusal of the user, recorded
+    for the user like a refused /api/v1/authn, and still an ``InvalidGrant``."""
+
+
 class InvalidClient(OAuthError):
     """/token refused the client's credentials."""
 

@@ -36,8 +36,11 @@ from .reporting import Failure, OktaFailed, failure_of
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import requests
 
+    from .browser import BrowserSession
     from .provider import TokenProvider
     from .tokens import TokenSet, Variant
 
@@ -45,12 +48,14 @@ __all__ = [
     "OktaUser",
     "okta_access_token",
     "okta_auth",
+    "okta_browser_session",
     "okta_clock",
     "okta_emulator",
     "okta_id_token",
     "okta_provider",
     "okta_session",
     "okta_settings",
+    "okta_storage_state",
     "okta_token_factory",
     "okta_tokens",
     "okta_user",
@@ -72,6 +77,8 @@ class RunState:
         self.run_id = ""
         self.emulator: object | None = None
         self.clock: Callable[[], float] = time.time
+        self.notify: Callable[[str], None] | None = None
+        """Says a line on the terminal (a wait for the next TOTP code)."""
         self.clock_set = False
         """Whether ``clock`` is the ``okta_clock`` fixture's (``_clocked_run``)."""
         self.provider: TokenProvider | None = None
@@ -103,7 +110,9 @@ class RunState:
         if self.provider is None:
             from .provider import build_provider
 
-            self.provider = build_provider(self.require(), clock=self.clock, run_id=self.run_id)
+            self.provider = build_provider(
+                self.require(), clock=self.clock, run_id=self.run_id, notify=self.notify
+            )
         return self.provider
 
     def variant(self, request: OktaRequest) -> Variant:
@@ -495,3 +504,77 @@ def okta_emulator() -> object:
             f"needs the emulator: run with {emulator_flag.flag} (or {emulator_flag.env[0]}=1)"
         )
     return emulator
+
+
+# ---- browsers (issue 13) ------------------------------------------------------------------------
+
+
+def _browser_session(run: RunState, request: OktaRequest) -> BrowserSession:
+    """The Okta session of ``request``'s user, from the provider: the user's one sign-in of the
+    run (a token exchange's, or a sessionToken turned into the session cookie), for every
+    process through the token cache."""
+    from .browser import BrowserSession
+
+    variant = run.variant(request)
+    if variant.user is None:
+        error = OktaUserError(
+            f"the {variant.flow} flow signs no user in, so there is no Okta browser session",
+            "use a flow that signs a user in (pkce, code, ...) in this test's okta marker",
+        )
+        raise run.failed(error, variant.describe())
+    provider = run.get_provider()
+    try:
+        session = provider.okta_session(variant)
+    except OktaUserError as exc:
+        raise run.failed(exc, variant.describe()) from None
+    return BrowserSession(session)
+
+
+@pytest.fixture(scope="session")
+def okta_browser_session(_okta_request: OktaRequest) -> BrowserSession:
+    """The user's Okta browser session (``@pytest.mark.okta(user=...)`` picks the user): its
+    cookies (``.cookies``), as Playwright (``.playwright_cookies()``) and Selenium
+    (``.selenium_cookies()``) take them, and as a storage state (``.storage_state(...)``). Made
+    once per user per run for every process; cookie values are masked in every report."""
+    return _browser_session(current_run(), _okta_request)
+
+
+@pytest.fixture(scope="session")
+def okta_storage_state(_okta_request: OktaRequest) -> Iterator[Path]:
+    """A Playwright storage-state file (``browser.new_context(storage_state=...)``) holding the
+    user's Okta session cookies; with ``@pytest.mark.okta(app="NAME")`` also the
+    ``localStorage`` entry ``okta-token-storage`` that ``@okta/okta-auth-js`` reads, with that
+    app's tokens, for the origin of its redirect URI (``OKTA_NAME_REDIRECT_URI``), so an Okta
+    SPA starts signed in. The file is 0600 in a private folder, removed at the end of the run."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .browser import origin_of, write_storage_state
+
+    run = current_run()
+    browser = _browser_session(run, _okta_request)
+    origin = issuer = client_id = None
+    tokens = None
+    if _okta_request.app is not None:
+        variant = run.variant(_okta_request)
+        try:
+            origin = origin_of(variant.redirect_uri or "")
+        except ValueError:
+            error = OktaUserError(
+                f"app {_okta_request.app!r} has no web redirect URI for the {variant.flow} flow,"
+                " so no origin to keep its tokens for in the storage state",
+                f"set OKTA_{_okta_request.app.upper()}_REDIRECT_URI to the SPA's http(s) callback"
+                " and use a browser flow (flow='pkce')",
+            )
+            raise run.failed(error, variant.describe()) from None
+        # Recorded as this fixture's value: a long run outliving the tokens fails at setup.
+        tokens = run.fixed_tokens(_okta_request, "okta_storage_state")
+        issuer, client_id = variant.issuer, variant.client_id
+    state = browser.storage_state(origin=origin, tokens=tokens, issuer=issuer, client_id=client_id)
+    # mkdtemp: a new folder, 0700, with a random name (no login or token in the path).
+    folder = Path(tempfile.mkdtemp(prefix="okta-user-browser-"))
+    try:
+        yield write_storage_state(folder / "storage-state.json", state)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -25,19 +25,32 @@ import pyotp
 import requests
 
 from . import diagnosis
-from .client import CLIENT_AUTH_METHODS, ClientAuth, HttpOptions, OktaClient, forget_connections
+from .client import (
+    CLIENT_AUTH_METHODS,
+    AuthorizeResult,
+    ClientAuth,
+    HttpOptions,
+    OktaClient,
+    forget_connections,
+)
 from .diagnosis import CLIENT_SECRET, FLOW, PASSWORD, REDIRECT_URI, SCOPES, TOTP_SECRET, USER
-from .errors import ConfigurationError, InvalidPasscode, RateLimitRestart
+from .errors import (
+    ConfigurationError,
+    InvalidPasscode,
+    LoginRequired,
+    OktaUserError,
+    RateLimitRestart,
+)
 from .options import FLOW_TABLE, FLOWS
 from .redact import Concealed, Credentials, RedactedStr, SecretDict
+from .sessions import TOTP_STEP, OktaSession, SessionStore, UserKey
 from .tokens import TokenSet, Variant
 from .verify import KeySet, forget_keys, signing_kid, verify_access_token, verify_id_token
 
-__all__ = ["exchange", "forget_process_state", "pkce_pair", "refresh"]
+__all__ = ["browser_session", "exchange", "forget_process_state", "pkce_pair", "refresh"]
 
 _SECRET_METHODS = tuple(m for m in CLIENT_AUTH_METHODS if m != "none")
 _TOTP_FACTOR = "token:software:totp"
-_TOTP_STEP = 30
 
 
 def pkce_pair() -> tuple[RedactedStr, str]:
@@ -74,6 +87,7 @@ def exchange(
     client_auth: str | None = None,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    sessions: SessionStore | None = None,
 ) -> TokenSet:
     """Fresh tokens for ``variant``, by its flow.
 
@@ -81,15 +95,19 @@ def exchange(
     ``form_post``. ``client_auth``: ``client_secret_basic`` (default with a secret) or
     ``client_secret_post``; clients without a secret are public (``none``).
     ``clock`` is "now" for expiry and token checks; ``sleep`` waits for rate limits and TOTP steps.
+    ``sessions``: the users' Okta sessions and sign-in rules, shared by the variants (None: this
+    variant signs its user in on its own).
     """
     _check(variant, credentials, response_mode, client_auth)
+    store = sessions or SessionStore(None, clock=clock, sleep=sleep, reuse=False)
     auth = _client_auth(variant, credentials, client_auth)
+    store.exchange_started()
     with OktaClient(
         variant.org_url, http=http, session=session, sleep=sleep, clock=clock
     ) as client:
         while True:
             try:
-                return _exchange_once(
+                tokens = _exchange_once(
                     client,
                     variant,
                     credentials,
@@ -97,7 +115,10 @@ def exchange(
                     clock=clock,
                     sleep=sleep,
                     response_mode=response_mode,
+                    sessions=store,
                 )
+                store.exchange_done()
+                return tokens
             except RateLimitRestart as limited:
                 # A 429 answered a request that carried a sessionToken, code, stateToken or
                 # password: nothing is resent. Once the window resets, the sign-in starts over
@@ -115,6 +136,7 @@ def _exchange_once(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
     response_mode: str | None,
+    sessions: SessionStore,
 ) -> TokenSet:
     flow = variant.flow
     if flow == "client_credentials":
@@ -125,10 +147,35 @@ def _exchange_once(
         return _token_grant(
             client, variant, auth, _password_form(variant, credentials), clock=clock, user=None
         )
-    session_token, user = _sign_in(client, variant, credentials, clock=clock, sleep=sleep)
-    return _browser_flow(
-        client, variant, auth, session_token, user, clock=clock, response_mode=response_mode
-    )
+    # Imported here: oie imports this module.
+    from . import oie
+
+    if flow in oie.FLOWS:
+        return oie.exchange(
+            client,
+            variant,
+            credentials,
+            auth,
+            sessions,
+            clock=clock,
+            sleep=sleep,
+            response_mode=response_mode,
+        )
+    try:
+        return _browser_flow(
+            client,
+            variant,
+            auth,
+            credentials,
+            sessions,
+            clock=clock,
+            sleep=sleep,
+            response_mode=response_mode,
+        )
+    except LoginRequired as error:
+        # On an Identity Engine org, "requires re-authentication or MFA" names the app's policy
+        # and the two flows that get past it (one GET of /.well-known/okta-organization).
+        raise oie.explain_login_required(client, error) from None
 
 
 def refresh(
@@ -250,18 +297,18 @@ def _sign_in(
     variant: Variant,
     credentials: Credentials,
     *,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
+    totp_step: Callable[[], int],
 ) -> tuple[RedactedStr, dict[str, Any]]:
-    """The sessionToken and ``_embedded.user`` of a successful primary authentication (+ TOTP)."""
+    """The sessionToken and ``_embedded.user`` of a successful primary authentication (+ TOTP).
+
+    ``totp_step``: the TOTP time step to answer with (``SessionStore.totp_step``: never one a
+    sign-in of the user already used)."""
     # Both checked in _check.
     assert variant.user is not None
     assert credentials.password is not None
     transaction = client.authn(variant.user, credentials.password)
     if transaction.get("status") == "MFA_REQUIRED":
-        transaction = _answer_mfa(
-            client, variant, transaction, credentials, clock=clock, sleep=sleep
-        )
+        transaction = _answer_mfa(client, variant, transaction, credentials, totp_step=totp_step)
     status = transaction.get("status")
     if status != "SUCCESS":
         raise diagnosis.authn_status_error(
@@ -297,8 +344,7 @@ def _answer_mfa(
     transaction: SecretDict,
     credentials: Credentials,
     *,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
+    totp_step: Callable[[], int],
 ) -> SecretDict:
     factors = _factors(transaction)
     totp = [f for f in factors if f.get("factorType") == _TOTP_FACTOR]
@@ -310,16 +356,15 @@ def _answer_mfa(
     href = verify.get("href") if isinstance(verify, Mapping) else None
     target = str(href or factor.get("id") or "")
     state_token = RedactedStr(str(transaction.get("stateToken") or ""))
+    secret = credentials.totp_secret
     try:
-        return client.verify_factor(
-            target, state_token, totp_code(credentials.totp_secret, clock())
-        )
+        return client.verify_factor(target, state_token, totp_code(secret, totp_step() * TOTP_STEP))
     except InvalidPasscode as error:
         if error.code != "E0000082":
             raise
-    # Another sign-in of this user used this step's code: the next step's code is fresh.
-    sleep(_TOTP_STEP - clock() % _TOTP_STEP + 1)
-    return client.verify_factor(target, state_token, totp_code(credentials.totp_secret, clock()))
+    # Something outside this run (another tool, a person) used this step's code: the next step's
+    # code is fresh (totp_step waits for it, since this one is now recorded as used).
+    return client.verify_factor(target, state_token, totp_code(secret, totp_step() * TOTP_STEP))
 
 
 # --- /authorize (+ /token for code flows) ---------------------------------------------------------
@@ -373,19 +418,64 @@ def _browser_flow(
     client: OktaClient,
     variant: Variant,
     auth: ClientAuth,
-    session_token: RedactedStr,
-    user: dict[str, Any],
+    credentials: Credentials,
+    sessions: SessionStore,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    response_mode: str | None,
+) -> TokenSet:
+    started = clock()
+    asked, result, user = _authorize_as_user(
+        client, variant, credentials, sessions, clock=clock, response_mode=response_mode
+    )
+    return _redeemed(client, variant, auth, asked, result, user, started=started, clock=clock)
+
+
+def tokens_from_session(
+    client: OktaClient,
+    variant: Variant,
+    auth: ClientAuth,
+    sessions: SessionStore,
     *,
     clock: Callable[[], float],
     response_mode: str | None,
+) -> TokenSet | None:
+    """Tokens for ``variant`` (a pkce or code flow) from its user's existing Okta session alone,
+    or None when there is none, Okta has ended it, or this app's policy wants more than it
+    proved: the caller then signs in its own way (an IDX sign-in, whose session serves the next
+    variant)."""
+    assert variant.user is not None
+    known = sessions.current(UserKey(variant.org_url, variant.user, variant.instance))
+    if known is None:
+        return None
+    started = clock()
+    outcome = _authorize_with_session(client, variant, known, response_mode)
+    if outcome is None:
+        sessions.ended(known)
+        return None
+    asked, result, user = outcome
+    if "error" in result.params:
+        return None
+    sessions.reused()
+    return _redeemed(client, variant, auth, asked, result, user, started=started, clock=clock)
+
+
+def _redeemed(
+    client: OktaClient,
+    variant: Variant,
+    auth: ClientAuth,
+    asked: AuthorizeRequest,
+    result: AuthorizeResult,
+    user: dict[str, Any],
+    *,
+    started: float,
+    clock: Callable[[], float],
 ) -> TokenSet:
+    """The tokens of an ``/authorize`` answer: its own (implicit), or its code's at /token."""
     flow = variant.flow
     assert variant.redirect_uri is not None  # checked in _check
-    params, state, nonce, verifier = authorize_request(
-        variant, response_mode=response_mode, session_token=session_token
-    )
-    started = clock()
-    result = client.authorize(variant.authorize_url, params, flow=flow, user=variant.user)
+    _params, state, nonce, verifier = asked
     answer = result.params
     if "error" in answer and answer.get("state") != state:
         raise diagnosis.state_mismatch(with_error=True)
@@ -421,6 +511,127 @@ def _browser_flow(
         redirect_uri=variant.redirect_uri,
     )
     return _token_set(client, variant, body, started=started, clock=clock, user=user, nonce=nonce)
+
+
+def _authorize_as_user(
+    client: OktaClient,
+    variant: Variant,
+    credentials: Credentials,
+    sessions: SessionStore,
+    *,
+    clock: Callable[[], float],
+    response_mode: str | None,
+) -> tuple[AuthorizeRequest, AuthorizeResult, dict[str, Any]]:
+    """``/authorize`` for ``variant`` as its user, signing the user in only when no Okta session
+    of theirs serves: the request, Okta's answer and who the user is (``_embedded.user``).
+
+    The user's session (the ``sid`` cookie the first sign-in's ``/authorize`` set) answers with
+    ``prompt=none`` for any app, flow and scopes. When Okta says ``login_required`` the session
+    has ended: the user signs in once more, under the user's lock, so that one process signs in
+    and the others use the session it stores.
+    """
+    assert variant.user is not None  # checked in _check
+    user = UserKey(variant.org_url, variant.user, variant.instance)
+    sessions.raise_if_refused(user)
+    known = sessions.current(user)
+    if known is not None:
+        outcome = _authorize_with_session(client, variant, known, response_mode)
+        if outcome is not None:
+            sessions.reused()
+            return outcome
+        sessions.ended(known)
+    with sessions.signing_in(user, known) as newer:
+        if newer is not None:
+            outcome = _authorize_with_session(client, variant, newer, response_mode)
+            if outcome is not None:
+                sessions.reused()
+                return outcome
+            sessions.ended(newer)
+        try:
+            session_token, info = _sign_in(
+                client, variant, credentials, totp_step=lambda: sessions.totp_step(user, user.login)
+            )
+        except OktaUserError as exc:
+            sessions.refused(user, exc)
+            raise
+        asked = authorize_request(variant, response_mode=response_mode, session_token=session_token)
+        result = client.authorize(
+            variant.authorize_url, asked.params, flow=variant.flow, user=variant.user
+        )
+        if result.cookies and "error" not in result.params:
+            sessions.started(OktaSession(user, result.cookies, clock(), info))
+        else:
+            sessions.signed_in_without_session(user)
+        return asked, result, info
+
+
+def _authorize_with_session(
+    client: OktaClient, variant: Variant, session: OktaSession, response_mode: str | None
+) -> tuple[AuthorizeRequest, AuthorizeResult, dict[str, Any]] | None:
+    """``/authorize`` with the user's Okta session; None when Okta no longer knows it."""
+    asked = authorize_request(variant, response_mode=response_mode)
+    result = client.authorize(
+        variant.authorize_url,
+        asked.params,
+        flow=variant.flow,
+        user=variant.user,
+        cookies=session.cookie_header(),
+    )
+    answer = result.params
+    if answer.get("error") == "login_required" and answer.get("state") == asked.state:
+        return None
+    return asked, result, dict(session.user_info)
+
+
+def browser_session(
+    variant: Variant,
+    credentials: Credentials,
+    sessions: SessionStore,
+    *,
+    http: HttpOptions | None = None,
+    clock: Callable[[], float] = time.time,
+) -> OktaSession:
+    """The Okta session of ``variant``'s user, for a browser: the one the user's sign-in started
+    when Okta still knows it, else a new one from a fresh sessionToken through
+    ``/login/sessionCookieRedirect`` (one sign-in per user for every process, as for tokens)."""
+    if not FLOW_TABLE[variant.flow].signs_in_user or variant.user is None:
+        raise ConfigurationError(
+            f"The {variant.flow} flow signs no user in, so it has no browser session.",
+            f"give the test a flow that signs a user in (the okta marker's flow=, or {FLOW}).",
+        )
+    _check(variant, credentials, None, None)
+    user = UserKey(variant.org_url, variant.user, variant.instance)
+    sessions.raise_if_refused(user)
+    with OktaClient(variant.org_url, http=http, clock=clock) as client:
+        known = sessions.current(user)
+        if known is not None and _alive(client, sessions, known):
+            return known
+        with sessions.signing_in(user, known) as newer:
+            if newer is not None and _alive(client, sessions, newer):
+                return newer
+            try:
+                session_token, info = _sign_in(
+                    client,
+                    variant,
+                    credentials,
+                    totp_step=lambda: sessions.totp_step(user, user.login),
+                )
+            except OktaUserError as exc:
+                sessions.refused(user, exc)
+                raise
+            # The org's own URL needs no Trusted Origin: the browser lands on Okta, signed in.
+            cookies = client.session_cookie_redirect(session_token, f"{variant.org_url}/")
+            session = OktaSession(user, cookies, clock(), info)
+            sessions.started(session, for_browser=True)
+            return session
+
+
+def _alive(client: OktaClient, sessions: SessionStore, session: OktaSession) -> bool:
+    """Whether to hand ``session`` to a browser: one this run started, or one Okta still knows
+    (``/api/v1/sessions/me``; an org that does not say gets the benefit of the doubt)."""
+    if sessions.started_this_run(session):
+        return True
+    return client.session_alive(session.cookie_header()) is not False
 
 
 # --- /token ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from . import options
-from .errors import MarkerError
+from .errors import MarkerError, MissingSettingsError
 from .options import FLOW_TABLE, FLOWS, BadValue
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ __all__ = [
     "marker_ids",
 ]
 
-MARKER_KEYWORDS = ("flow", "user", "scopes", "auth_server", "min_ttl")
+MARKER_KEYWORDS = ("flow", "user", "app", "scopes", "auth_server", "min_ttl")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class OktaRequest:
 
     flow: str | None = None
     user: str | None = None
+    """A login, or the name of a user whose settings are ``OKTA_<NAME>_USERNAME``, ..."""
+    app: str | None = None
+    """The name of an app whose settings are ``OKTA_<NAME>_CLIENT_ID``, ..."""
     scopes: tuple[str, ...] | None = None
     auth_server: str | None = None
     min_ttl: float | None = None
@@ -45,7 +48,8 @@ class OktaRequest:
     def label(self, names: Collection[str] = MARKER_KEYWORDS) -> str:
         """A readable test id part (no secrets: flows, logins, scope and server names only), of
         the arguments ``names`` (default: all)."""
-        parts = [p for name, p in (("flow", self.flow), ("user", self.user)) if p and name in names]
+        given = (("flow", self.flow), ("user", self.user), ("app", self.app))
+        parts = [p for name, p in given if p and name in names]
         if self.scopes is not None and "scopes" in names:
             parts.append("+".join(self.scopes))
         if self.auth_server and "auth_server" in names:
@@ -63,8 +67,20 @@ def _marker_one(name: str, value: object) -> object:
         return value
     if name == "user":
         if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
-            raise MarkerError(f"user={value!r} is not a login", "use e.g. user='alice@example.com'")
+            raise MarkerError(
+                f"user={value!r} is not a login or a user name",
+                "use a name (user='admin' reads OKTA_ADMIN_USERNAME, OKTA_ADMIN_PASSWORD and"
+                " OKTA_ADMIN_TOTP_SECRET) or a login (user='alice@example.com')",
+            )
         return value
+    if name == "app":
+        if not isinstance(value, str) or not options.NAME.fullmatch(value):
+            raise MarkerError(
+                f"app={value!r} is not an app name (letters, digits and underscores)",
+                "use e.g. app='spa', which reads OKTA_SPA_CLIENT_ID, OKTA_SPA_CLIENT_SECRET and"
+                " OKTA_SPA_REDIRECT_URI",
+            )
+        return value.lower()
     if name == "auth_server":
         if not isinstance(value, str):
             raise MarkerError(
@@ -185,19 +201,67 @@ def build_variant(settings: Settings, request: OktaRequest) -> Variant:
     from .tokens import Variant
 
     flow = request.flow or settings[options.FLOW].value
-    settings.require(flow, user=request.user, secrets=False)
+    needs = FLOW_TABLE[flow]
+    login = named_login(settings, request.user) if needs.signs_in_user else None
+    client_id, redirect_uri = (
+        settings[options.CLIENT_ID].value,
+        settings[options.REDIRECT_URI].value,
+    )
+    if request.app is not None:
+        client_id, redirect_uri = _named_app(settings, request.app, flow)
+        if needs.signs_in_user and (login or settings[options.USER].value) is None:
+            raise MissingSettingsError(flow, [(options.USER.name, "")])
+    else:
+        settings.require(flow, user=login, secrets=False)
+    if settings.org_url.value is None:
+        raise MissingSettingsError(flow, [(options.DOMAIN.name, "")])
     issuer = settings.issuer_for(request.auth_server)
-    client_id = settings[options.CLIENT_ID].value
-    # require() has checked both.
+    # require() (or _named_app) has checked both.
     assert issuer is not None
     assert client_id is not None
-    needs = FLOW_TABLE[flow]
     return Variant(
         issuer=issuer,
         client_id=client_id,
-        user=(request.user or settings[options.USER].value) if needs.signs_in_user else None,
+        user=(login or settings[options.USER].value) if needs.signs_in_user else None,
         flow=flow,
         scopes=request.scopes if request.scopes is not None else settings[options.SCOPES].value,
-        redirect_uri=settings[options.REDIRECT_URI].value if needs.uses_authorize else None,
+        redirect_uri=redirect_uri if needs.uses_authorize else None,
         instance=settings[options.EMULATOR_INSTANCE].value,
     )
+
+
+def is_user_name(user: str) -> bool:
+    """Whether the marker's ``user=`` names a user (``admin``) rather than giving a login."""
+    return bool(options.NAME.fullmatch(user))
+
+
+def named_login(settings: Settings, user: str | None) -> str | None:
+    """The login ``user=`` stands for: a login as given, a name's ``OKTA_<NAME>_USERNAME``."""
+    if user is None or not is_user_name(user):
+        return user
+    login = settings.named("user", user, "username")
+    if login.value is None:
+        up = user.upper()
+        raise MarkerError(
+            f"user={user!r} names a user without settings",
+            f"set OKTA_{up}_USERNAME (or ini okta_{user.lower()}_username), OKTA_{up}_PASSWORD"
+            f" and, if the user has a TOTP factor, OKTA_{up}_TOTP_SECRET; or give a login"
+            " (user='alice@example.com')",
+        )
+    return str(login.value)
+
+
+def _named_app(settings: Settings, app: str, flow: str) -> tuple[str, str | None]:
+    """The client id and redirect URI of the app named ``app``."""
+    client_id = settings.named("app", app, "client_id").value
+    redirect_uri = settings.named("app", app, "redirect_uri").value
+    needs = FLOW_TABLE[flow]
+    missing = []
+    if client_id is None:
+        missing.append((f"app:{app}:client_id", ""))
+    if needs.uses_authorize and redirect_uri is None:
+        missing.append((f"app:{app}:redirect_uri", " (a sign-in redirect URI registered on it)"))
+    if missing:
+        raise MissingSettingsError(flow, missing)
+    assert client_id is not None
+    return str(client_id), redirect_uri

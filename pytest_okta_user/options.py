@@ -16,7 +16,7 @@ import ipaddress
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
@@ -80,6 +80,16 @@ FLOW_TABLE: dict[str, Flow] = {
         Flow("implicit", signs_in_user=True, needs_client_secret=False,
              response_modes=("fragment", "form_post")),
         Flow("password", signs_in_user=True, needs_client_secret=False),
+        # Identity Engine (oie.py). Direct Authentication: the password grant, then a TOTP code.
+        Flow("direct", signs_in_user=True, needs_client_secret=False),
+        # IDX answers in JSON, never at the redirect URI, but /v1/interact checks the redirect URI
+        # against the app's list: the modes make it a flow that needs one, and are not used.
+        Flow("interaction_code", signs_in_user=True, needs_client_secret=False,
+             response_modes=("query", "fragment", "form_post")),
+        # The Classic sessionToken path (pkce, or code with a secret), then direct, then
+        # interaction_code: the first that gives tokens, remembered per org and client.
+        Flow("auto", signs_in_user=True, needs_client_secret=False,
+             response_modes=("query", "fragment", "form_post")),
         Flow("client_credentials", signs_in_user=False, needs_client_secret=True),
     )
 }  # fmt: skip
@@ -669,8 +679,100 @@ _BY_NAME = {o.name: o for o in OPTIONS}
 
 
 def by_name(name: str) -> Option[Any]:
-    """The row of the setting called ``name`` (``KeyError`` for an unknown one)."""
+    """The row of the setting called ``name`` (``KeyError`` for an unknown one); a named user's or
+    app's setting (``user:admin:password``) is made from its name."""
+    if name.startswith(("user:", "app:")):
+        kind, who, part = name.split(":")
+        return named_option(kind, who, part)
     return _BY_NAME[name]
+
+
+# ---- named users and apps -----------------------------------------------------------------------
+# ``@pytest.mark.okta(user="admin")`` reads OKTA_ADMIN_USERNAME, OKTA_ADMIN_PASSWORD and
+# OKTA_ADMIN_TOTP_SECRET (ini okta_admin_username), the same shape as the default user's settings;
+# ``app="spa"`` reads OKTA_SPA_CLIENT_ID, OKTA_SPA_CLIENT_SECRET, OKTA_SPA_REDIRECT_URI.
+
+#: What a user or app name may be: it becomes part of environment and ini names.
+NAME = re.compile(r"[A-Za-z0-9_]+")
+USER_PARTS = ("username", "password", "totp_secret")
+APP_PARTS = ("client_id", "client_secret", "redirect_uri")
+_NAMED_ENV = re.compile(
+    r"OKTA_([A-Z0-9_]+?)_(USERNAME|PASSWORD|TOTP_SECRET|CLIENT_ID|CLIENT_SECRET|REDIRECT_URI)"
+)
+_NAMED_INI = re.compile(r"okta_([a-z0-9_]+?)_(username|client_id|redirect_uri)")
+#: Setting names that end like a named one but belong to the table above.
+_NOT_NAMES = {"auth_server", "token_cache", "emulator"}
+
+
+def named_option(kind: str, name: str, part: str) -> Option[Any]:
+    """The setting ``part`` of the user or app ``name`` (``kind`` ``user`` or ``app``)."""
+    low, up = name.lower(), name.upper()
+    if kind == "user" and part == "username":
+        return Option(
+            f"user:{low}:username", f"login of user {low}", None, (f"OKTA_{up}_USERNAME",),
+            f"okta_{low}_username", f"Login of the user named {low}", None, _parse_login,
+            emulated=True,
+        )  # fmt: skip
+    if kind == "user" and part == "password":
+        return Option(
+            f"user:{low}:password", f"password of user {low}", None, (f"OKTA_{up}_PASSWORD",),
+            None, f"The password of the user named {low}", None, _parse_secret, secret=True,
+            emulated=True,
+        )  # fmt: skip
+    if kind == "user" and part == "totp_secret":
+        return Option(
+            f"user:{low}:totp_secret", f"TOTP secret of user {low}", None,
+            (f"OKTA_{up}_TOTP_SECRET",), None, f"The TOTP shared secret of the user named {low}",
+            None, _parse_totp_secret, secret=True, emulated=True,
+        )  # fmt: skip
+    if kind == "app" and part == "client_id":
+        return Option(
+            f"app:{low}:client_id", f"client id of app {low}", None, (f"OKTA_{up}_CLIENT_ID",),
+            f"okta_{low}_client_id", f"Client id of the app named {low}", None, _parse_login,
+            emulated=True,
+        )  # fmt: skip
+    if kind == "app" and part == "client_secret":
+        return Option(
+            f"app:{low}:client_secret", f"client secret of app {low}", None,
+            (f"OKTA_{up}_CLIENT_SECRET",), None, f"The client secret of the app named {low}",
+            None, _parse_secret, secret=True, emulated=True,
+        )  # fmt: skip
+    if kind == "app" and part == "redirect_uri":
+        return Option(
+            f"app:{low}:redirect_uri", f"redirect URI of app {low}", None,
+            (f"OKTA_{up}_REDIRECT_URI",), f"okta_{low}_redirect_uri",
+            f"Sign-in redirect URI of the app named {low}", None, _parse_redirect_uri,
+            emulated=True,
+        )  # fmt: skip
+    raise KeyError(f"{kind}:{name}:{part}")
+
+
+def named_options(kind: str, name: str) -> tuple[Option[Any], ...]:
+    return tuple(named_option(kind, name, p) for p in (USER_PARTS if kind == "user" else APP_PARTS))
+
+
+def names_in(env_names: Iterable[str], ini_names: Iterable[str]) -> tuple[set[str], set[str]]:
+    """The user and app names that environment and ini names set something for (lower case)."""
+    users: set[str] = set()
+    apps: set[str] = set()
+    found = [m.groups() for m in map(_NAMED_ENV.fullmatch, env_names) if m]
+    found += [m.groups() for m in map(_NAMED_INI.fullmatch, ini_names) if m]
+    for name, part in found:
+        low = name.lower()
+        if low in _NOT_NAMES:
+            continue
+        (users if part.lower() in USER_PARTS else apps).add(low)
+    return users, apps
+
+
+def named_ini_keys(ini_names: Iterable[str]) -> list[str]:
+    """The ini keys of named users and apps among ``ini_names`` (the plugin declares them)."""
+    keys = []
+    for key in ini_names:
+        match = _NAMED_INI.fullmatch(key)
+        if match and match.group(1) not in _NOT_NAMES:
+            keys.append(key)
+    return keys
 
 
 # ---- transport constants that are not settings --------------------------------------------------

@@ -32,12 +32,14 @@ from .fixtures import (  # noqa: F401  (fixtures register by being names in the 
     _okta_run,
     okta_access_token,
     okta_auth,
+    okta_browser_session,
     okta_clock,
     okta_emulator,
     okta_id_token,
     okta_provider,
     okta_session,
     okta_settings,
+    okta_storage_state,
     okta_token_factory,
     okta_tokens,
     okta_user,
@@ -202,12 +204,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_MASKING_KEY] = MaskingHooks(config)
     config.pluginmanager.register(config.stash[_MASKING_KEY], "okta_user.masking")
     run = config.stash[RUN_KEY] = RunState()
+    run.notify = lambda message: _say(config, message)
     _RUNS.append(run)
     config.add_cleanup(lambda: _RUNS.remove(run))
     if config.option.help:
         # --help must work whatever the settings say.
         return
     _configure(config, run)
+
+
+def _say(config: pytest.Config, message: str) -> None:
+    """A line on the terminal now, e.g. a wait for the next TOTP code: the controller's terminal
+    reporter, or a worker's stderr, which xdist shows on the controller's terminal."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput"):
+        reporter.ensure_newline()
+        reporter.write_line(message)
+    else:
+        sys.stderr.write(message + "\n")
 
 
 def _configure(config: pytest.Config, run: RunState) -> None:
@@ -291,6 +305,16 @@ def _ini_values(config: pytest.Config) -> dict[str, object]:
                 values[name] = config.getini(name)
             except (ValueError, TypeError, pytest.UsageError) as exc:
                 values[name] = exc
+    # Named users' and apps' keys (okta_admin_username, okta_spa_client_id): declared as the file
+    # names them, so that pytest neither warns of unknown keys nor refuses them under
+    # --strict-config (it checks after collection).
+    # pytest 9 keeps the file's keys in _inicfg (its inicfg property warns); 7.4 and 8 in inicfg.
+    read = getattr(config, "_inicfg", None)
+    read = config.__dict__.get("inicfg", {}) if read is None else read
+    for name in options.named_ini_keys(list(read)):
+        if name not in config._parser._inidict:
+            config._parser.addini(name, help=f"pytest-okta-user: {name}", default=None)
+        values[name] = config.getini(name)
     return values
 
 
@@ -524,7 +548,7 @@ def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:
 # ---- session token values outliving their life ---------------------------------------------------
 
 #: Session fixtures whose value is fixed at first use: no request renews it.
-_FIXED_VALUES = ("okta_access_token", "okta_id_token", "okta_tokens")
+_FIXED_VALUES = ("okta_access_token", "okta_id_token", "okta_tokens", "okta_storage_state")
 
 
 @pytest.hookimpl(trylast=True)
@@ -600,6 +624,9 @@ def _local_stats(run: RunState) -> RunStats | None:
     stats = RunStats(variants=sorted(run.variants), failures=list(run.failures.values()))
     if provider is not None:
         stats.exchanges = provider.stats.exchanges
+        if provider.sessions is not None:
+            stats.session_reuses = provider.sessions.sessions_reused
+            stats.browser_sign_ins = provider.sessions.browser_sign_ins
         stats.refreshes = provider.stats.refreshes
         stats.cache_hits = provider.stats.cache_hits
         stats.rejected = provider.stats.rejected

@@ -56,10 +56,13 @@ from .errors import (
     ShortLivedTokenWarning,
     TokenCacheWarning,
 )
+from .options import FLOW_TABLE
+from .sessions import OktaSession, SessionStore
 from .tokens import TokenSet, Variant, jwt_kid
 
 if TYPE_CHECKING:
     from .client import HttpOptions
+    from .options import Option
     from .redact import Credentials, Secret
     from .settings import Settings
 
@@ -109,8 +112,14 @@ class TokenProvider:
         clock: Callable[[], float] = time.time,
         run_id: str = "",
         published_keys: Callable[[Variant], Iterable[str]] | None = None,
+        browser_session: Callable[[Variant], OktaSession] | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self._exchange = exchange
+        self._browser_session = browser_session
+        self.sessions = sessions
+        """The users' Okta sessions and sign-in rules, shared by the variants (one sign-in per
+        user); None: each variant signs in on its own."""
         self._fetch_published_keys = published_keys
         """The key ids ``variant``'s issuer publishes now (its JWKS); None: cached tokens are
         served unchecked."""
@@ -144,6 +153,16 @@ class TokenProvider:
         tokens = self._obtain(variant, ttl, pending, rejected=None)
         _emit(pending)
         return tokens
+
+    def okta_session(self, variant: Variant) -> OktaSession:
+        """The Okta browser session of ``variant``'s user (its cookies): the one the user's one
+        sign-in of the run started, or a new one (once for every process)."""
+        if self._browser_session is None:
+            raise ConfigurationError(
+                "This token provider cannot make browser sessions.",
+                "build it with build_provider(settings).",
+            )
+        return self._browser_session(variant)
 
     def renew_rejected(
         self, variant: Variant, rejected: TokenSet, *, min_ttl: float | None = None
@@ -436,17 +455,20 @@ def build_provider(
     *,
     clock: Callable[[], float] = time.time,
     run_id: str = "",
+    notify: Callable[[str], None] | None = None,
+    share_sessions: bool = True,
 ) -> TokenProvider:
     """The token provider for ``settings``: what the plugin's fixtures use, and what a script uses
     to get the same tokens from the same cache (``build_provider(resolve(...)).get(variant)``).
 
     ``run_id``: the same in every process of one run (the plugin uses xdist's ``testrunuid``), so
-    a sign-in refused for good is not tried again by another process.
+    a sign-in refused for good is not tried again by another process. ``notify``: says a wait
+    (the next TOTP code) on the terminal. ``share_sessions=False``: every variant signs its user
+    in on its own (what benchmarks compare the Okta session's reuse against).
     """
     # The recipes (flows) and the transport options (client) are imported at the first sign-in,
     # refresh or key fetch: they pull in requests and PyJWT, which neither a run that never asks
     # for a token nor one served from the cache (whose key ids another process fetched) needs.
-    credentials = credentials_of(settings)
     response_mode = settings[options.RESPONSE_MODE].value
     folder = settings[options.CACHE_DIR].value
     cache = (
@@ -455,14 +477,42 @@ def build_provider(
         else TokenCache.inside(folder, lock_timeout=settings.lock_timeout())
     )
 
+    sessions = SessionStore(cache, run_id=run_id, clock=clock, notify=notify, reuse=share_sessions)
+
     def exchange(variant: Variant) -> TokenSet:
         # Only here are the secrets needed (build_variant checked the rest).
         _require_secrets(settings, variant, signing_in=True)
         from . import flows
 
         http = http_options(settings)
-        return flows.exchange(
-            variant, credentials, http=http, clock=clock, response_mode=response_mode
+        try:
+            return flows.exchange(
+                variant,
+                credentials_of(settings, variant),
+                http=http,
+                clock=clock,
+                response_mode=response_mode,
+                sessions=sessions,
+            )
+        except OktaUserError as exc:
+            raise _named_in(exc, settings, variant) from None
+
+    def browser_session(variant: Variant) -> OktaSession:
+        _require_secrets(settings, variant, signing_in=True)
+        try:
+            return _browser_session(variant)
+        except OktaUserError as exc:
+            raise _named_in(exc, settings, variant) from None
+
+    def _browser_session(variant: Variant) -> OktaSession:
+        from . import flows
+
+        return flows.browser_session(
+            variant,
+            credentials_of(settings, variant),
+            sessions,
+            http=http_options(settings),
+            clock=clock,
         )
 
     def refresh(variant: Variant, tokens: TokenSet) -> TokenSet:
@@ -470,6 +520,7 @@ def build_provider(
         _require_secrets(settings, variant, signing_in=False)
         from . import flows
 
+        credentials = credentials_of(settings, variant)
         return flows.refresh(variant, tokens, credentials, http=http_options(settings), clock=clock)
 
     def published_keys(variant: Variant) -> frozenset[str]:
@@ -483,17 +534,79 @@ def build_provider(
         clock=clock,
         run_id=run_id,
         published_keys=published_keys,
+        browser_session=browser_session,
+        sessions=sessions,
     )
 
 
 def _require_secrets(settings: Settings, variant: Variant, *, signing_in: bool) -> None:
     """Raise :class:`MissingSettingsError` when a secret the flow needs is unset (the password
-    only to sign in)."""
+    only to sign in): the default user's and app's, or the named user's and app's."""
+    user_name, app_name = named_for(settings, variant)
     missing = settings.missing(variant.flow, user=variant.user)
+    if app_name is not None:
+        missing = [m for m in missing if m[0] != options.CLIENT_SECRET.name]
+        if FLOW_TABLE[variant.flow].needs_client_secret:
+            secret = settings.named("app", app_name, "client_secret")
+            if secret.value is None:
+                missing.append((f"app:{app_name}:client_secret", " (environment only)"))
+    if user_name is not None:
+        missing = [m for m in missing if m[0] != options.PASSWORD.name]
+        needs_password = FLOW_TABLE[variant.flow].signs_in_user
+        if needs_password and settings.named("user", user_name, "password").value is None:
+            missing.append((f"user:{user_name}:password", " (environment only)"))
     if not signing_in:
-        missing = [(name, hint) for name, hint in missing if name != options.PASSWORD.name]
+        missing = [(n, hint) for n, hint in missing if not n.endswith("password")]
     if missing:
         raise MissingSettingsError(variant.flow, missing)
+
+
+def _named_in(error: OktaUserError, settings: Settings, variant: Variant) -> OktaUserError:
+    """``error`` with its fix naming the settings ``variant`` really uses: a named user's
+    ``OKTA_ADMIN_PASSWORD`` where the recipes, which know no names, wrote ``OKTA_PASSWORD``."""
+    user_name, app_name = named_for(settings, variant)
+    renames: list[tuple[Option[Any], Option[Any]]] = []
+    if user_name is not None:
+        renames += [
+            (options.PASSWORD, options.named_option("user", user_name, "password")),
+            (options.TOTP_SECRET, options.named_option("user", user_name, "totp_secret")),
+            (options.USER, options.named_option("user", user_name, "username")),
+        ]
+    if app_name is not None:
+        renames += [
+            (options.CLIENT_SECRET, options.named_option("app", app_name, "client_secret")),
+            (options.CLIENT_ID, options.named_option("app", app_name, "client_id")),
+            (options.REDIRECT_URI, options.named_option("app", app_name, "redirect_uri")),
+        ]
+    what, fix = error.what, error.fix
+    for default, named in renames:
+        # The longest spelling first: "--okta-user / OKTA_USERNAME / okta_username", then the
+        # bare environment name.
+        for spelling in (default.describe(), *default.env):
+            what = what.replace(spelling, named.describe())
+            fix = fix.replace(spelling, named.describe())
+    if (what, fix) == (error.what, error.fix):
+        return error
+    error.what, error.fix = what, fix
+    error.args = (what if not fix else f"{what}\n  fix: {fix}",)
+    return error
+
+
+def named_for(settings: Settings, variant: Variant) -> tuple[str | None, str | None]:
+    """The names of the user and app whose settings ``variant`` uses (None: the default ones)."""
+    user_name = app_name = None
+    login = (variant.user or "").lower()
+    if login and login != (settings[options.USER].value or "").lower():
+        for name in settings.names("user"):
+            if (settings.named("user", name, "username").value or "").lower() == login:
+                user_name = name
+                break
+    if variant.client_id != settings[options.CLIENT_ID].value:
+        for name in settings.names("app"):
+            if settings.named("app", name, "client_id").value == variant.client_id:
+                app_name = name
+                break
+    return user_name, app_name
 
 
 def _published_key_ids(variant: Variant, http: HttpOptions) -> frozenset[str]:
@@ -541,14 +654,25 @@ def http_options(settings: Settings) -> HttpOptions:
     )
 
 
-def credentials_of(settings: Settings) -> Credentials:
-    """The secrets of the settings, as the recipes take them."""
+def credentials_of(settings: Settings, variant: Variant | None = None) -> Credentials:
+    """The secrets ``variant`` signs in with, as the recipes take them: its named user's and
+    app's (``OKTA_<NAME>_PASSWORD``, ...) or the default ones."""
     from .redact import Credentials
 
+    user_name, app_name = (None, None) if variant is None else named_for(settings, variant)
+    if user_name is None:
+        password, totp = settings[options.PASSWORD].value, settings[options.TOTP_SECRET].value
+    else:
+        password = settings.named("user", user_name, "password").value
+        totp = settings.named("user", user_name, "totp_secret").value
+    if app_name is None:
+        client_secret = settings[options.CLIENT_SECRET].value
+    else:
+        client_secret = settings.named("app", app_name, "client_secret").value
     return Credentials(
-        password=_revealed(settings[options.PASSWORD].value),
-        client_secret=_revealed(settings[options.CLIENT_SECRET].value),
-        totp_secret=_revealed(settings[options.TOTP_SECRET].value),
+        password=_revealed(password),
+        client_secret=_revealed(client_secret),
+        totp_secret=_revealed(totp),
     )
 
 

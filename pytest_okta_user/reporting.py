@@ -197,8 +197,29 @@ def header_lines(
                 f"okta emulator: {url} (instance {instance}), started for this run"
                 f" ({settings[options.EMULATOR].source})"
             )
-        return emulated + settings.header_lines()
+        return emulated + settings.header_lines() + _auto_header(settings)
     return [_one_line(settings, url)]
+
+
+def _auto_header(settings: Settings) -> list[str]:
+    """With ``flow=auto``: the path an earlier run found working for this issuer and client (the
+    token cache remembers it), which this run tries first."""
+    if settings[options.FLOW].value != "auto":
+        return []
+    order = "classic (pkce or code), interaction_code, direct"
+    folder = settings[options.CACHE_DIR].value
+    issuer, client_id = settings.issuer, settings[options.CLIENT_ID].value
+    remembered = None
+    if folder is not None and not settings[options.NO_CACHE].value and issuer and client_id:
+        from .cache import TokenCache
+
+        remembered = TokenCache.inside(folder).load_auto_choice(issuer, client_id)
+    if remembered:
+        return [
+            f"okta: flow auto: {remembered} worked for client {client_id} in an earlier run"
+            f" (remembered in the token cache), tried first; then {order}"
+        ]
+    return [f"okta: flow auto: tries {order}, and keeps the first that gives tokens"]
 
 
 def configured(settings: Settings) -> bool:
@@ -260,16 +281,25 @@ class RunStats:
 
     variants: list[str] = field(default_factory=list)
     exchanges: int = 0
+    session_reuses: int = 0
+    """Exchanges that a user's Okta session answered, without a sign-in."""
+    browser_sign_ins: int = 0
+    """Sign-ins made for a browser session alone (``okta_browser_session``)."""
     refreshes: int = 0
     cache_hits: int = 0
     rejected: int = 0
     rejected_again: int = 0
     failures: list[Failure] = field(default_factory=list)
+    auto_picks: list[str] = field(default_factory=lambda: _auto_picks_here())
+    """What ``flow=auto`` picked in this process and why (``oie.auto_picks``), one line each."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "auto_picks": self.auto_picks,
             "variants": self.variants,
             "exchanges": self.exchanges,
+            "session_reuses": self.session_reuses,
+            "browser_sign_ins": self.browser_sign_ins,
             "refreshes": self.refreshes,
             "cache_hits": self.cache_hits,
             "rejected": self.rejected,
@@ -282,12 +312,22 @@ class RunStats:
         return cls(
             variants=list(data.get("variants", [])),
             exchanges=int(data.get("exchanges", 0)),
+            session_reuses=int(data.get("session_reuses", 0)),
+            browser_sign_ins=int(data.get("browser_sign_ins", 0)),
             refreshes=int(data.get("refreshes", 0)),
             cache_hits=int(data.get("cache_hits", 0)),
             rejected=int(data.get("rejected", 0)),
             rejected_again=int(data.get("rejected_again", 0)),
             failures=[Failure.from_dict(f) for f in data.get("failures", [])],
+            auto_picks=[str(line) for line in data.get("auto_picks", [])],
         )
+
+
+def _auto_picks_here() -> list[str]:
+    """This process's ``flow=auto`` picks; none when no auto sign-in ran (oie never imported,
+    so a run without it imports nothing more)."""
+    oie = sys.modules.get("pytest_okta_user.oie")
+    return list(oie.auto_picks()) if oie is not None else []
 
 
 def write_summary(
@@ -306,18 +346,22 @@ def write_summary(
             terminalreporter.write_line(f"{last} ({_n(failure.tests, 'test')}):")
             for line in failure.message.splitlines():
                 terminalreporter.write_line(f"  {line}")
-    used = [s for s in stats if s.variants or s.exchanges or s.cache_hits]
+    used = [s for s in stats if s.variants or s.exchanges or s.cache_hits or s.browser_sign_ins]
     refused = sum(len(f.subject.splitlines()) for f in failures if f.section == SIGN_IN_SECTION)
     if used:
         variants = len({key for s in used for key in s.variants})
+        reused = sum(s.session_reuses for s in used)
         terminalreporter.write_line(
             f"okta-user: {_n(variants, 'token variant')} in {_n(len(used), 'process', 'es')}:"
-            f" {_n(sum(s.exchanges for s in used), 'sign-in')}"
+            f" {_n(sum(s.exchanges + s.browser_sign_ins for s in used) - reused, 'sign-in')}"
             + (f" ({refused} refused, explained above)" if refused else "")
+            + (f", {reused} from Okta sessions" if reused else "")
             + f", {_n(sum(s.refreshes for s in used), 'refresh', 'es')},"
             f" {sum(s.cache_hits for s in used)} read from the token cache"
         )
         _revocation_hint(terminalreporter, used)
+    for line in dict.fromkeys(line for s in stats for line in s.auto_picks):
+        terminalreporter.write_line(line)
     if emulator_counts is not None:
         authn, token = emulator_counts
         terminalreporter.write_line(

@@ -106,6 +106,16 @@ class Settings:
     def issuer(self) -> str | None:
         return self.issuer_for()
 
+    def names(self, kind: str) -> list[str]:
+        """The named users (``kind`` ``user``) or apps (``app``) the settings know, lower case."""
+        return sorted({key.split(":")[1] for key in self.values if key.startswith(f"{kind}:")})
+
+    def named(self, kind: str, name: str, part: str) -> Value[Any]:
+        """The value of ``part`` of the named user or app (unset when nothing set it)."""
+        option = options.named_option(kind, name, part)
+        found = self.values.get(option.name)
+        return found if found is not None else _unset(option)
+
     def lock_timeout(self) -> float:
         """How long a process waits for another's sign-in (the cache entry's lock): the longest a
         sign-in can take with these transport settings, and never less than 2 minutes."""
@@ -208,6 +218,24 @@ class Settings:
                 lines.append(f"okta {line}: {combined(self)}")
             elif not all(o.header and o.header.if_set and self[o].value is None for o in on_line):
                 lines.append(f"okta {line}: {', '.join(self._shown(o) for o in on_line)}")
+        return lines + self._named_lines()
+
+    def _named_lines(self) -> list[str]:
+        """A line per named user and app: each value (secrets as set or not) and its source."""
+        lines = []
+        for kind, parts in (("user", options.USER_PARTS), ("app", options.APP_PARTS)):
+            for name in self.names(kind):
+                shown = []
+                for part in parts:
+                    option = options.named_option(kind, name, part)
+                    value = self.named(kind, name, part)
+                    caption = option.label.split(" of ")[0]
+                    if value.value is None:
+                        text = value.source if value.source.startswith("not set") else "not set"
+                    else:
+                        text = f"{'set' if option.secret else value.value} ({value.source})"
+                    shown.append(f"{caption} {text}")
+                lines.append(f"okta {kind} {name}: {', '.join(shown)}")
         return lines
 
     def _shown(self, option: Option[Any]) -> str:
@@ -461,17 +489,27 @@ def resolve(
     if emulator_on.value and emulator is not None:
         emulated = _Sources({}, dict(emulator()), {}, None, sources.cwd)
 
-    values: dict[str, Value[Any]] = {options.EMULATOR.name: emulator_on}
-    for option in options.OPTIONS:
-        if option.name in values:
-            continue
+    def read(option: Option[Any]) -> Value[Any]:
         raw = None
         if emulated is not None:
             raw = emulated.raw(option)
             raw = raw if raw is None else dataclasses.replace(raw, source=FROM_EMULATOR)
         if raw is None and (emulated is None or not option.emulated):
             raw = sources.raw(option)
-        values[option.name] = _value(option, raw)
+        return _value(option, raw)
+
+    values: dict[str, Value[Any]] = {options.EMULATOR.name: emulator_on}
+    for option in options.OPTIONS:
+        if option.name not in values:
+            values[option.name] = read(option)
+    # Named users and apps: whatever names the sources set something for (OKTA_ADMIN_USERNAME,
+    # okta_spa_client_id, ...), each read like the default user's and app's settings.
+    env_names = [*(emulated.env if emulated is not None else ()), *env]
+    users, apps = options.names_in(env_names, ini)
+    for kind, names in (("user", users), ("app", apps)):
+        for name in sorted(names):
+            for option in options.named_options(kind, name):
+                values[option.name] = read(option)
 
     _agree_on_the_auth_server(values)
     values[options.CACHE_DIR.name] = _cache_folder(values, default_cache_dir)

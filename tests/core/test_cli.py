@@ -74,6 +74,30 @@ def test_id_token_and_scopes(okta: OktaEmulator, tmp_path: Path) -> None:
     assert "nonce" in id_claims  # an ID token, not the access token
 
 
+def test_named_users_and_apps_and_one_sign_in_per_user(okta: OktaEmulator, tmp_path: Path) -> None:
+    env = okta.env()
+    status, out, err = run(["token", "--user", "admin", "--app", "spa"], env, tmp_path)
+    assert (status, err) == (0, "")
+    assert claims(out)["sub"] == "admin@example.com"
+    assert claims(out)["cid"] == env["OKTA_SPA_CLIENT_ID"]
+    # Another app and flow for the same user: its Okta session, no second sign-in.
+    status, out, err = run(["token", "--user", "admin", "--flow", "code"], env, tmp_path)
+    assert (status, err) == (0, "")
+    assert claims(out)["cid"] == env["OKTA_CLIENT_ID"]
+    assert (okta.count("authn"), okta.count("factor_verify")) == (1, 1)
+    status, out, err = run(["token", "--app", "service", "--flow", "client_credentials",
+                            "--scopes", "api:read"], env, tmp_path)  # fmt: skip
+    assert (status, err) == (0, "")
+    assert claims(out)["cid"] == env["OKTA_SERVICE_CLIENT_ID"]
+
+    status, out, err = run(["token", "--user", "nobody"], env, tmp_path)
+    assert (status, out) == (2, "")
+    assert "OKTA_NOBODY_USERNAME" in err
+    status, out, err = run(["token", "--app", "a-b"], env, tmp_path)
+    assert (status, out) == (2, "")
+    assert "app='a-b' is not an app name" in err
+
+
 def test_settings_come_from_pytests_ini_file_of_this_folder(
     okta: OktaEmulator, tmp_path: Path
 ) -> None:

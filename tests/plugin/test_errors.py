@@ -55,7 +55,8 @@ def test_marker_mistakes_fail_at_collection_naming_the_test(
     result.stdout.fnmatch_lines_random(
         [
             "*test_flow_typo.py::test_magic: @pytest.mark.okta: flow='magic' is not a flow;"
-            " fix: use one of code, pkce, implicit, password, client_credentials",
+            " fix: use one of code, pkce, implicit, password, direct, interaction_code, auto,"
+            " client_credentials",
             "*test_positional.py::TestApi::test_positional: @pytest.mark.okta: takes keyword"
             " arguments only*",
             "*3 errors*",
@@ -64,7 +65,7 @@ def test_marker_mistakes_fail_at_collection_naming_the_test(
     # (fnmatch would read the brackets as a character class.)
     assert (
         "test_unknown.py::test_unknown_argument: @pytest.mark.okta: unknown argument"
-        " flows=['code', 'pkce']; fix: the okta marker takes flow, user, scopes, auth_server,"
+        " flows=['code', 'pkce']; fix: the okta marker takes flow, user, app, scopes, auth_server,"
         " min_ttl\n"
     ) in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
