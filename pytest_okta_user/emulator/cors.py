@@ -28,10 +28,17 @@ OAUTH_ENDPOINTS = frozenset(
         "userinfo",
         "introspect",
         "revoke",
+        # Identity Engine: the Interaction Code flow's start and Direct Authentication's challenge.
+        "interact",
+        "challenge",
     }
 )
-# The Authentication API (the Classic sign-in widget calls it cross-origin).
-API_ENDPOINTS = frozenset({"authn", "factor_verify", "change_password", "authn_cancel"})
+# The Authentication API (the Classic sign-in widget calls it cross-origin), the IDX API (an
+# embedded Identity Engine widget or okta-auth-js calls it cross-origin) and the current session
+# (okta-auth-js's session.exists() reads it with the cookie).
+API_ENDPOINTS = frozenset(
+    {"authn", "factor_verify", "change_password", "authn_cancel", "idx", "sessions_me"}
+)
 CORS_ENDPOINTS = OAUTH_ENDPOINTS | API_ENDPOINTS
 
 

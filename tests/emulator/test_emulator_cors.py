@@ -49,6 +49,10 @@ class TestPreflight:
             ("/oauth2/default/v1/revoke", "POST"),
             ("/oauth2/default/v1/introspect", "POST"),
             ("/api/v1/authn", "POST"),
+            ("/oauth2/default/v1/interact", "POST"),
+            ("/idp/idx/introspect", "POST"),
+            ("/idp/idx/identify", "POST"),
+            ("/api/v1/sessions/me", "GET"),
         ],
     )
     def test_a_trusted_origin_is_answered(self, okta: OktaEmulator, path: str, method: str) -> None:

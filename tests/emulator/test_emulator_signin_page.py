@@ -342,3 +342,18 @@ def test_the_sign_in_url_with_a_session_goes_straight_to_from_uri(
     )
     assert with_session.headers["Location"] == okta.url + back
     assert "code" in location_params(follow(client, with_session))
+
+
+def test_on_identity_engine_the_page_asks_for_the_second_factor_the_apps_policy_wants() -> None:
+    # /api/v1/authn answers Identity Engine's global session policy with the password alone; the
+    # page goes on to the TOTP step, so the session it starts meets the demo app's policy
+    # (password + TOTP) and /authorize answers with a code instead of the page again.
+    with OktaEmulator(engine="oie") as okta, requests.Session() as http:
+        okta.clock.freeze()
+        client = Client(okta, http)
+        page = sign_in_page(client)
+        step = submit(client, page, username=DEMO.user_login, password=DEMO.user_password)
+        assert set(inputs(step.text)) == {"passCode", "stateToken", "fromURI"}
+        code = pyotp.TOTP(DEMO.user_totp_secret).at(okta.clock.now())
+        signed_in = submit(client, step.text, passCode=code)
+        assert "code" in location_params(follow(client, signed_in))
