@@ -630,11 +630,13 @@ class OktaClient:
         flow: str | None = None,
         user: str | None = None,
         redirect_uri: str | None = None,
+        mfa_required_answers: bool = False,
     ) -> SecretDict:
         """``POST /token`` with the form and client authentication; the token JSON or an error.
 
         Only client_credentials is retried: a code, refresh token or password is sent once (a 429
-        raises ``RateLimitRestart``).
+        raises ``RateLimitRestart``). ``mfa_required_answers``: Okta's 403 ``mfa_required`` (Direct
+        Authentication's first step) is returned as the answer, with its ``mfa_token``.
         """
         grant_type = form.get("grant_type")
         response = self._send(
@@ -645,7 +647,8 @@ class OktaClient:
             safe=grant_type == "client_credentials",
         )
         body = self._json(response, "/token")
-        if response.status_code != 200:
+        mfa_required = response.status_code == 403 and body.get("error") == "mfa_required"
+        if response.status_code != 200 and not (mfa_required_answers and mfa_required):
             raise diagnosis.error_from_body(
                 body,
                 status=response.status_code,
@@ -714,22 +717,8 @@ class OktaClient:
     ) -> SecretDict:
         """``POST /token`` for Direct Authentication's first step: the token JSON, or Okta's 403
         ``mfa_required`` body (with its ``mfa_token``) as is; any other error raises."""
-        response = self._send(
-            "POST", token_url, _token_request(form, client_auth), endpoint="/token", safe=False
-        )
-        body = self._json(response, "/token")
-        if response.status_code == 200 or (
-            response.status_code == 403 and body.get("error") == "mfa_required"
-        ):
-            return body
-        raise diagnosis.error_from_body(
-            body,
-            status=response.status_code,
-            endpoint="/token",
-            client_id=client_auth.client_id,
-            flow=flow,
-            grant_type=form.get("grant_type"),
-            user=user,
+        return self.token(
+            token_url, form, client_auth, flow=flow, user=user, mfa_required_answers=True
         )
 
     def interact(
