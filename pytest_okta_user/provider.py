@@ -477,7 +477,14 @@ def build_provider(
         else TokenCache.inside(folder, lock_timeout=settings.lock_timeout())
     )
 
-    sessions = SessionStore(cache, run_id=run_id, clock=clock, notify=notify, reuse=share_sessions)
+    names = {
+        str(login): name
+        for name in settings.names("user")
+        if (login := settings.named("user", name, "username").value) is not None
+    }
+    sessions = SessionStore(
+        cache, run_id=run_id, clock=clock, notify=notify, reuse=share_sessions, names=names
+    )
 
     def exchange(variant: Variant) -> TokenSet:
         # Only here are the secrets needed (build_variant checked the rest).
@@ -524,7 +531,7 @@ def build_provider(
         return flows.refresh(variant, tokens, credentials, http=http_options(settings), clock=clock)
 
     def published_keys(variant: Variant) -> frozenset[str]:
-        return _published_key_ids(variant, http_options(settings))
+        return _published_key_ids(variant, http_options(settings), clock)
 
     return TokenProvider(
         exchange=exchange,
@@ -609,16 +616,24 @@ def named_for(settings: Settings, variant: Variant) -> tuple[str | None, str | N
     return user_name, app_name
 
 
-def _published_key_ids(variant: Variant, http: HttpOptions) -> frozenset[str]:
+def _published_key_ids(
+    variant: Variant, http: HttpOptions, clock: Callable[[], float] = time.time
+) -> frozenset[str]:
     """The ids of the signing keys ``variant``'s issuer publishes now (its JWKS), as the token
-    verification reads them (:class:`verify.KeySet`: keys it cannot use are not counted)."""
+    verification reads them (:class:`verify.KeySet`: keys it cannot use are not counted).
+
+    What was fetched is also the process's key set for the issuer (``KeySet.for_issuer``, kept
+    for the answer's Cache-Control lifetime, as a sign-in's own fetch is): a sign-in that
+    follows in this process (the cached token's key was withdrawn, or another variant of the
+    issuer) fetches the JWKS no second time."""
     from .client import OktaClient
     from .verify import KeySet
 
+    started = clock()
     with OktaClient(variant.org_url, http=http) as client:
-        jwks = client.keys(variant.keys_url)
-    keys = KeySet()
-    keys.load(jwks)
+        jwks, lifetime = client.keys_with_lifetime(variant.keys_url)
+    keys = KeySet.for_issuer(variant.keys_url, now=started)
+    keys.load(jwks, fresh_until=started + lifetime)
     listed: list[Any] = list(jwks.get("keys") or ())
     kids = (str(jwk["kid"]) for jwk in listed if isinstance(jwk, Mapping) and "kid" in jwk)
     return frozenset(kid for kid in kids if keys.get(kid) is not None)

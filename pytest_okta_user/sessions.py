@@ -176,8 +176,11 @@ class SessionStore:
         sleep: Callable[[float], None] = time.sleep,
         notify: Callable[[str], None] | None = None,
         reuse: bool = True,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self.cache = cache
+        self._names = {login.lower(): name for login, name in (names or {}).items()}
+        """Login -> the name a suite calls the user by (``user="admin"``), for what is said."""
         self.run_id = run_id
         self._clock = clock
         self._sleep = sleep
@@ -319,6 +322,7 @@ class SessionStore:
         if step <= last:
             step = last + 1
             wait = step * TOTP_STEP - now
+            label = self._names.get(user.login.lower(), label)
             self._notify(f"okta: waiting {wait:.0f} s for the next TOTP code of {label}")
             self._sleep(wait)
         with self._lock:
