@@ -66,6 +66,13 @@ _RUN = re.compile(rf"\S{{{PIECE},}}")
 
 _SPACE = re.compile(r"\s")
 
+#: The scan's index and its lookups see base64's two alphabets as one (RFC 4648 sections 4 and 5
+#: differ only in these two characters), so a value's standard and URL-safe base64 forms share
+#: their pieces: one is indexed, not both. Lengths are kept, so a span found in the folded text
+#: is the same span of the text itself; a text that differs from a secret only there is masked
+#: too (more, never less).
+_FOLD = str.maketrans("+/", "-_")
+
 #: Credentials after an HTTP auth scheme, as requests and the plugin write them.
 _SCHEME_VALUE = re.compile(r"\b(Bearer|Basic) ([A-Za-z0-9._~+/-]{16,}=*)")
 #: A JWS in compact form: a JSON header and payload (both start ``{"`` -> ``eyJ``), a signature.
@@ -93,8 +100,9 @@ class _Registry:
         self.enabled = True
         self.key = os.urandom(32)
 
-    def add(self, form: str, label: str) -> None:
-        """Index one form (the lock held)."""
+    def add(self, form: str, label: str, *, covered: bool = False) -> None:
+        """Index one form (the lock held). ``covered``: another indexed form already gives each
+        of its pieces (``_covered``); its head and tail, next to a cut, are still its own."""
         if self.labels.get(form) != "<masked>":
             # A value registered both ways keeps the label without a fingerprint.
             self.labels[form] = label
@@ -102,9 +110,11 @@ class _Registry:
             self.others.add(form)
             self.version += 1
             return
-        self.pieces.update(form[i : i + PIECE] for i in range(len(form) - PIECE + 1))
-        self.heads.update(form[:k] for k in range(_MIN_PIECE, PIECE))
-        self.tails.update(form[-k:] for k in range(_MIN_PIECE, PIECE))
+        folded = form.translate(_FOLD)
+        if not covered:
+            self.pieces.update([folded[i : i + PIECE] for i in range(len(folded) - PIECE + 1)])
+        self.heads.update(folded[:k] for k in range(_MIN_PIECE, PIECE))
+        self.tails.update(folded[-k:] for k in range(_MIN_PIECE, PIECE))
 
 
 _REGISTRY = _Registry()
@@ -186,10 +196,29 @@ def register(value: object, *, fingerprinted: bool = True) -> None:
         return
     label = _label(plain, fingerprinted)
     forms = _forms(plain)
+    covered = _covered(forms)
     with registry.lock:
         registry.values[plain] = fingerprinted if known is None else known and fingerprinted
         for form in forms:
-            registry.add(form, label)
+            registry.add(form, label, covered=form in covered)
+
+
+def _covered(forms: set[str]) -> set[str]:
+    """The forms whose pieces another form's indexing already gives (folded, see ``_FOLD``): a
+    base64 form without its ``=`` padding stands inside the padded one, and the URL-safe base64
+    is the standard one folded. Indexing every piece is most of what registering costs (a
+    sign-in registers two JWTs of ~1 KB, each with five forms); this leaves two."""
+    indexed: dict[str, str] = {}
+    covered: set[str] = set()
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) < PIECE or _SPACE.search(form):
+            continue
+        folded = form.translate(_FOLD)
+        if folded in indexed or any(folded in other for other in indexed):
+            covered.add(form)
+        else:
+            indexed[folded] = form
+    return covered
 
 
 def register_basic(client_id: str, secret: str) -> None:
@@ -235,7 +264,9 @@ def mask(text: str) -> str:
     Bearer/Basic credential and JWT replaced by its label; ``text`` itself when there is nothing
     to mask (or masking is off)."""
     registry = _REGISTRY
-    if not registry.enabled or not text:
+    if not registry.enabled or not text or len(text) < MIN_LENGTH:
+        # Nothing fits in fewer characters (every form, a piece next to a cut with its "...",
+        # a scheme's value, a JWT): the terminal's progress dots, a write each per test.
         return text
     if registry.values:
         labels = registry.labels
@@ -256,19 +287,20 @@ def _mask_pieces(text: str, registry: _Registry) -> str:
     the shorter head or tail of one right next to a ``...`` cut (saferepr shortens long reprs to
     ``head...tail``, which can cut a secret anywhere)."""
     pieces, labels = registry.pieces, registry.labels
+    probe = text.translate(_FOLD) if "+" in text or "/" in text else text
     spans: list[tuple[int, int]] = []
     for run in _RUN.finditer(text):
         at, end = run.span()
         while at + PIECE <= end:
-            if text[at : at + PIECE] not in pieces:
+            if probe[at : at + PIECE] not in pieces:
                 at += 1
                 continue
             start = at
-            while at + PIECE <= end and text[at : at + PIECE] in pieces:
+            while at + PIECE <= end and probe[at : at + PIECE] in pieces:
                 at += 1
             spans.append((start, at + PIECE - 1))
     if _CUT in text:
-        spans.extend(_cut_pieces(text, registry))
+        spans.extend(_cut_pieces(probe, registry))
     if not spans:
         return text
     out: list[str] = []
