@@ -42,7 +42,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import options
@@ -619,24 +619,21 @@ def named_for(settings: Settings, variant: Variant) -> tuple[str | None, str | N
 def _published_key_ids(
     variant: Variant, http: HttpOptions, clock: Callable[[], float] = time.time
 ) -> frozenset[str]:
-    """The ids of the signing keys ``variant``'s issuer publishes now (its JWKS), as the token
-    verification reads them (:class:`verify.KeySet`: keys it cannot use are not counted).
+    """The ids of the signing keys ``variant``'s issuer publishes now (its JWKS) that the token
+    verification can use (``verify.usable_kids``: read without importing a JWT library).
 
-    What was fetched is also the process's key set for the issuer (``KeySet.for_issuer``, kept
-    for the answer's Cache-Control lifetime, as a sign-in's own fetch is): a sign-in that
-    follows in this process (the cached token's key was withdrawn, or another variant of the
-    issuer) fetches the JWKS no second time."""
+    What was fetched is also offered as the process's key set for the issuer
+    (``verify.offer_keys``, kept for the answer's Cache-Control lifetime, as a sign-in's own
+    fetch is): a sign-in that follows in this process (the cached token's key was withdrawn, or
+    another variant of the issuer) fetches the JWKS no second time."""
     from .client import OktaClient
-    from .verify import KeySet
+    from .verify import offer_keys, usable_kids
 
     started = clock()
     with OktaClient(variant.org_url, http=http) as client:
         jwks, lifetime = client.keys_with_lifetime(variant.keys_url)
-    keys = KeySet.for_issuer(variant.keys_url, now=started)
-    keys.load(jwks, fresh_until=started + lifetime)
-    listed: list[Any] = list(jwks.get("keys") or ())
-    kids = (str(jwk["kid"]) for jwk in listed if isinstance(jwk, Mapping) and "kid" in jwk)
-    return frozenset(kid for kid in kids if keys.get(kid) is not None)
+    offer_keys(variant.keys_url, jwks, fresh_until=started + lifetime)
+    return usable_kids(jwks)
 
 
 def serves_from_cache(settings: Settings, *, clock: Callable[[], float] = time.time) -> bool:

@@ -10,17 +10,23 @@ and :func:`verify_access_token`, which check signature, issuer, audience, expiry
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from . import options
 from .diagnosis import AUTH_SERVER, CLIENT_ID, DOMAIN
 from .errors import TokenVerificationError
+
+if TYPE_CHECKING:
+    import jwt
+
+# PyJWT (and cryptography under it, ~60 ms) is imported by the functions that verify, not here:
+# a warm run's check of a cached token's key (``offer_keys``, ``usable_kids``) verifies nothing.
 
 __all__ = [
     "LEEWAY",
@@ -28,7 +34,9 @@ __all__ = [
     "check_token_hashes",
     "forget_keys",
     "half_hash",
+    "offer_keys",
     "signing_kid",
+    "usable_kids",
     "verify_access_token",
     "verify_id_token",
 ]
@@ -44,6 +52,12 @@ class _Published:
         self.keys: dict[str, jwt.PyJWK] | None = None
         self.raw: dict[str, dict[str, Any]] = {}
         self.fresh_until = 0.0
+        self.pending: Mapping[str, Any] | None = None
+        """A JWKS offered by ``offer_keys``, not yet built into keys (the first sign-in does)."""
+
+    @property
+    def held(self) -> bool:
+        return self.keys is not None or self.pending is not None
 
 
 class KeySet:
@@ -69,9 +83,14 @@ class KeySet:
         their Cache-Control lifetime has passed), with its own one refetch for an unknown kid."""
         with _ISSUERS_LOCK:
             published = _ISSUERS.get(jwks_uri)
-            if published is None or (published.keys is not None and now >= published.fresh_until):
+            if published is None or (published.held and now >= published.fresh_until):
                 published = _ISSUERS[jwks_uri] = _Published()
-        return cls(published)
+            keys = cls(published)
+            if published.pending is not None:
+                # Built under the lock: a sign-in beside this one finds the keys, not a gap.
+                pending, published.pending = published.pending, None
+                keys.load(pending, fresh_until=published.fresh_until)
+        return keys
 
     def wants(self, kid: str | None) -> bool:
         """Whether the JWKS must be fetched (again) before a token signed by ``kid`` is verified:
@@ -88,6 +107,8 @@ class KeySet:
         """Take a fetched JWKS; a second load is the one refetch allowed.
 
         ``fresh_until``: until when (the caller's clock) other sign-ins may reuse these keys."""
+        import jwt
+
         published = self._published
         if published.keys is not None:
             self._refetched = True
@@ -120,6 +141,36 @@ _ISSUERS: dict[str, _Published] = {}
 _ISSUERS_LOCK = threading.Lock()
 
 
+def offer_keys(jwks_uri: str, jwks: Mapping[str, Any], *, fresh_until: float) -> None:
+    """Keep a JWKS fetched outside a sign-in (the provider's check of a cached token's key) as
+    this process's keys for ``jwks_uri`` until ``fresh_until``, as a sign-in's own fetch is
+    kept: a sign-in that follows fetches it no second time. Kept as fetched; its keys are built
+    (PyJWT, cryptography) only when a sign-in asks for them (:meth:`KeySet.for_issuer`)."""
+    published = _Published()
+    published.pending = jwks
+    published.fresh_until = fresh_until
+    with _ISSUERS_LOCK:
+        _ISSUERS[jwks_uri] = published
+
+
+def usable_kids(jwks: Mapping[str, Any]) -> frozenset[str]:
+    """The ids of the keys in ``jwks`` a token's signature can be checked with here: RSA keys
+    (``kty`` RSA, ``n`` and ``e`` given) for RS256 (``alg`` RS256 or unset), the one algorithm
+    :func:`_verify` accepts and the one Okta signs with
+    (https://developer.okta.com/docs/guides/validate-access-tokens/main/). Read from the JWKS as
+    it is, without building the keys, so no JWT library is imported for it."""
+    kids = []
+    for jwk in jwks.get("keys") or ():
+        if not isinstance(jwk, Mapping) or "kid" not in jwk:
+            continue
+        if jwk.get("kty") != "RSA" or jwk.get("alg", "RS256") != "RS256":
+            continue
+        if not all(isinstance(jwk.get(name), str) and jwk.get(name) for name in ("n", "e")):
+            continue
+        kids.append(str(jwk["kid"]))
+    return frozenset(kids)
+
+
 def forget_keys() -> None:
     """Forget every issuer's keys (what a new process would know: nothing)."""
     with _ISSUERS_LOCK:
@@ -127,12 +178,26 @@ def forget_keys() -> None:
 
 
 def signing_kid(token: str) -> str | None:
-    """The ``kid`` a JWT names in its header ("" if none), or None when it is not a JWT."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
+    """The ``kid`` a JWT names in its header ("" if none), or None when it is not a JWT.
+
+    Only the header is read (RFC 7515 section 7.1: three dot-separated base64url parts, the
+    first a JSON object): PyJWT's ``get_unverified_header`` checks the alphabet of every part,
+    character by character, which is a sign-in's costliest step after the HTTP requests and
+    was done four times per sign-in. The signature and the rest are checked by ``jwt.decode``.
+    """
+    if not isinstance(token, str) or token.count(".") != 2:
         return None
-    return str(header.get("kid") or "")
+    part = token[: token.index(".")]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    if not isinstance(header, dict):
+        return None
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        return None  # as PyJWT: "Key ID header parameter must be a string"
+    return kid or ""
 
 
 def _rejected(kind: str, issuer: str, reason: str, fix: str) -> TokenVerificationError:
@@ -188,6 +253,8 @@ def _verify(
             f"check {DOMAIN} and {AUTH_SERVER}: the token must come from the issuer whose keys"
             " we read.",
         )
+    import jwt
+
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -326,6 +393,8 @@ def verify_access_token(
     decoded without verification; an access token that is not a JWT gives no claims.
     """
     if org_server:
+        import jwt
+
         try:
             return dict(jwt.decode(token, options={"verify_signature": False}))
         except jwt.PyJWTError:

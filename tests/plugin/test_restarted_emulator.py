@@ -88,3 +88,25 @@ def test_a_restarted_emulators_new_key_is_noticed(
     result.assert_outcomes(passed=4)
     assert second.count("authn") == 1
     assert _counts(result)[0] == 1
+
+
+def test_the_key_checks_fetch_serves_the_sign_in_after_it(
+    pytester: pytest.Pytester, start: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One process checks the cached token's key (a JWKS request), finds it withdrawn (the
+    emulator restarted) and signs in: the new tokens are verified with the keys the check read
+    (``provider._published_key_ids`` seeds ``verify.KeySet.for_issuer``). One JWKS request in
+    all; it was two (the check's, then the sign-in's own) before issue 15's follow-up."""
+    assert callable(start)
+    pytester.makepyfile(test_api=SUITE)
+    monkeypatch.setenv("OKTA_TOKEN_CACHE_DIR", str(pytester.path / "tokens"))
+    first = start()
+    pytester.runpytest_subprocess().assert_outcomes(passed=4)
+    first.__exit__(None, None, None)
+
+    second = start()
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=4)
+    assert second.count("authn") == 1
+    assert _counts(result)[0] == 1
+    assert second.count("keys") == 1
