@@ -60,6 +60,26 @@ def paired(
     return Paired(label, ratios, subjects, floors)
 
 
+class CpuTally:
+    """CPU seconds, recorded beside the wall-clock measure `paired` times, for a second ratio.
+
+    On a loaded machine a run's wall time counts the time other processes held the CPUs; its CPU
+    time (`resource.getrusage` of the child, `time.process_time` of this process) hardly moves
+    with load, so its ratio shows a change that the wall-clock ratio's spread would hide. Call
+    `record(side, seconds)` from inside each measured callable; `paired_line` pairs them in the
+    order `paired` made them (the warm-up runs dropped)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {"subject": [], "floor": []}
+
+    def record(self, side: str, seconds: float) -> None:
+        self.seconds[side].append(seconds)
+
+    def paired(self, label: str, warmup: int = 1) -> Paired:
+        subject, floor = self.seconds["subject"][warmup:], self.seconds["floor"][warmup:]
+        return Paired(label, [a / b for a, b in zip(subject, floor, strict=True)], subject, floor)
+
+
 def load_average() -> str:
     try:
         one, five, fifteen = os.getloadavg()

@@ -17,14 +17,18 @@ import threading
 import time
 
 import requests
-from _paired import load_average, paired
+from _paired import CpuTally, load_average, paired
 from _signin import Target, bare_sign_in
 from bare_server import BareServer
 
 from pytest_okta_user.emulator import OktaEmulator
 
 
-def rate(target: Target, sign_ins: int, threads: int) -> float:
+def rate(
+    target: Target, sign_ins: int, threads: int, cpu: tuple[CpuTally, str] | None = None
+) -> float:
+    """Sign-ins per second; with `cpu`, this process's CPU seconds per sign-in recorded too
+    (client and server both run here: the client's share is the same on both sides)."""
     per_thread = max(1, sign_ins // threads)
     sessions = [requests.Session() for _ in range(threads)]
     for http in sessions:
@@ -35,12 +39,15 @@ def rate(target: Target, sign_ins: int, threads: int) -> float:
             bare_sign_in(target, http)
 
     workers = [threading.Thread(target=worker, args=(http,)) for http in sessions]
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     for thread in workers:
         thread.start()
     for thread in workers:
         thread.join()
     elapsed = time.perf_counter() - began
+    if cpu is not None:
+        tally, side = cpu
+        tally.record(side, (time.process_time() - cpu_began) / (per_thread * threads))
     for http in sessions:
         http.close()
     return per_thread * threads / elapsed
@@ -50,18 +57,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="more pairs, longer runs")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--pairs", type=int, help="pairs per row (default 8, --long 20)")
     args = parser.parse_args()
     pairs, sign_ins = (20, 400) if args.long else (8, 160)
+    pairs = args.pairs or pairs
     print(f"bench_emulator: Python {sys.version.split()[0]}, {load_average()}")
     with OktaEmulator(rate_limits=False) as okta, BareServer() as bare:
         for threads in (1, args.threads):
+            cpu = CpuTally()
             result = paired(
                 f"sign-ins/s, {threads} client thread(s)",
-                lambda threads=threads: rate(okta, sign_ins, threads),  # type: ignore[misc]
-                lambda threads=threads: rate(bare, sign_ins, threads),  # type: ignore[misc]
+                lambda threads=threads, cpu=cpu: rate(okta, sign_ins, threads, (cpu, "subject")),  # type: ignore[misc]
+                lambda threads=threads, cpu=cpu: rate(bare, sign_ins, threads, (cpu, "floor")),  # type: ignore[misc]
                 pairs,
             )
             print(result.line("/s"))
+            # CPU per sign-in: below 1.0 the emulator costs less than the floor.
+            print(cpu.paired("  CPU per sign-in (client + server)").line("ms", 1000))
         assert okta.internal_errors == []
     print(f"  {load_average()}")
 

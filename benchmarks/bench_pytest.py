@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _paired import load_average, paired
+from _paired import CpuTally, load_average, paired
 
 from pytest_okta_user.emulator import OktaEmulator
 
@@ -67,13 +68,24 @@ def check_floor_plugin() -> None:
         sys.exit("benchmarks/floor_plugin.py's FLAGS no longer match options.OPTIONS: update it")
 
 
-def pytest_run(folder: Path, env: dict[str, str], *args: str) -> float:
+def pytest_run(
+    folder: Path,
+    env: dict[str, str],
+    *args: str,
+    cpu: tuple[CpuTally, str] | None = None,
+) -> float:
+    """The run's wall-clock seconds; with `cpu`, its CPU seconds (user + system) recorded too."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(
         [*command, *args], cwd=folder, env=env, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        tally, side = cpu
+        tally.record(side, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     if result.returncode not in (0, 5):  # 5: nothing collected (the empty folder)
         sys.exit(f"pytest {' '.join(args)} failed in {folder}:\n{result.stdout}\n{result.stderr}")
     return elapsed
@@ -93,8 +105,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="more pairs (a few minutes)")
     parser.add_argument("--tests", type=int, default=2000)
+    parser.add_argument("--pairs", type=int, help="pairs of per-test runs (default 4, --long 16)")
+    parser.add_argument("--no-startup", action="store_true", help="measure the per-test row only")
     args = parser.parse_args()
     startup_pairs, per_test_pairs = (60, 16) if args.long else (20, 4)
+    per_test_pairs = args.pairs or per_test_pairs
     check_floor_plugin()
     print(f"bench_pytest: Python {sys.version.split()[0]}, {load_average()}")
     root = Path(tempfile.mkdtemp(prefix="bench_pytest-"))
@@ -107,24 +122,33 @@ def main() -> None:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
             empty = suite(root, "empty", "")
             floor_args = ("--collect-only", "-p", "no:okta_user", "-p", "floor_plugin")
-            startup = paired(
-                "start-up: --collect-only, empty folder",
-                lambda: pytest_run(empty, env, "--collect-only"),
-                lambda: pytest_run(empty, env, *floor_args),
-                startup_pairs,
+            startup_cpu = CpuTally()
+            startup = (
+                None
+                if args.no_startup
+                else paired(
+                    "start-up: --collect-only, empty folder",
+                    lambda: pytest_run(empty, env, "--collect-only", cpu=(startup_cpu, "subject")),
+                    lambda: pytest_run(empty, env, *floor_args, cpu=(startup_cpu, "floor")),
+                    startup_pairs,
+                )
             )
-            print(startup.line("ms", 1000))
+            if startup is not None:
+                print(startup.line("ms", 1000))
+                print(startup_cpu.paired("  the same, CPU time (user + system)").line("ms", 1000))
             with_token = suite(root, "token", TOKEN_TESTS.format(count=args.tests))
             floor = suite(root, "floor", FLOOR_TESTS.format(count=args.tests), FLOOR_CONFTEST)
             pytest_run(with_token, env)  # fills the cache: the timed runs sign in zero times
             signed_in = okta.count("authn")
+            per_test_cpu = CpuTally()
             per_test = paired(
                 f"per test: {args.tests} tests, warm cache",
-                lambda: pytest_run(with_token, env),
-                lambda: pytest_run(floor, env, "-p", "no:okta_user"),
+                lambda: pytest_run(with_token, env, cpu=(per_test_cpu, "subject")),
+                lambda: pytest_run(floor, env, "-p", "no:okta_user", cpu=(per_test_cpu, "floor")),
                 per_test_pairs,
             )
             print(per_test.line("s"))
+            print(per_test_cpu.paired("  the same, CPU time (user + system)").line("s"))
             if okta.count("authn") != signed_in:
                 print("  (warning: the timed runs signed in: the cache was not warm)")
             print(f"  {load_average()}")
