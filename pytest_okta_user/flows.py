@@ -88,6 +88,7 @@ def exchange(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     sessions: SessionStore | None = None,
+    password_later: Callable[[], None] | None = None,
 ) -> TokenSet:
     """Fresh tokens for ``variant``, by its flow.
 
@@ -96,9 +97,11 @@ def exchange(
     ``client_secret_post``; clients without a secret are public (``none``).
     ``clock`` is "now" for expiry and token checks; ``sleep`` waits for rate limits and TOTP steps.
     ``sessions``: the users' Okta sessions and sign-in rules, shared by the variants (None: this
-    variant signs its user in on its own).
+    variant signs its user in on its own). ``password_later`` (code, pkce, implicit): the password
+    is unset, and the user's Okta session may serve without it; called (to raise) only if the
+    user has to sign in after all.
     """
-    _check(variant, credentials, response_mode, client_auth)
+    _check(variant, credentials, response_mode, client_auth, password_later=bool(password_later))
     store = sessions or SessionStore(None, clock=clock, sleep=sleep, reuse=False)
     auth = _client_auth(variant, credentials, client_auth)
     store.exchange_started()
@@ -116,6 +119,7 @@ def exchange(
                     sleep=sleep,
                     response_mode=response_mode,
                     sessions=store,
+                    password_later=password_later,
                 )
                 store.exchange_done()
                 return tokens
@@ -137,6 +141,7 @@ def _exchange_once(
     sleep: Callable[[float], None],
     response_mode: str | None,
     sessions: SessionStore,
+    password_later: Callable[[], None] | None = None,
 ) -> TokenSet:
     flow = variant.flow
     if flow == "client_credentials":
@@ -171,6 +176,7 @@ def _exchange_once(
             clock=clock,
             sleep=sleep,
             response_mode=response_mode,
+            password_later=password_later,
         )
     except LoginRequired as error:
         # On an Identity Engine org, "requires re-authentication or MFA" names the app's policy
@@ -233,8 +239,11 @@ def _check(
     credentials: Credentials,
     response_mode: str | None,
     client_auth: str | None,
+    *,
+    password_later: bool = False,
 ) -> None:
-    """What the variant's flow needs (the flow table says), before any request."""
+    """What the variant's flow needs (the flow table says), before any request (the password
+    only when the sign-in comes, with ``password_later``)."""
     flow = variant.flow
     spec = FLOW_TABLE.get(flow)
     if spec is None:
@@ -261,7 +270,7 @@ def _check(
             f"No user to sign in for the {flow} flow.",
             f"set {USER} to the user's Okta login.",
         )
-    if not credentials.password:
+    if not credentials.password and not password_later:
         raise ConfigurationError(
             f"No password for user {variant.user}.",
             f"set {PASSWORD} in the environment (never on the command line).",
@@ -424,10 +433,17 @@ def _browser_flow(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
     response_mode: str | None,
+    password_later: Callable[[], None] | None = None,
 ) -> TokenSet:
     started = clock()
     asked, result, user = _authorize_as_user(
-        client, variant, credentials, sessions, clock=clock, response_mode=response_mode
+        client,
+        variant,
+        credentials,
+        sessions,
+        clock=clock,
+        response_mode=response_mode,
+        password_later=password_later,
     )
     return _redeemed(client, variant, auth, asked, result, user, started=started, clock=clock)
 
@@ -521,6 +537,7 @@ def _authorize_as_user(
     *,
     clock: Callable[[], float],
     response_mode: str | None,
+    password_later: Callable[[], None] | None = None,
 ) -> tuple[AuthorizeRequest, AuthorizeResult, dict[str, Any]]:
     """``/authorize`` for ``variant`` as its user, signing the user in only when no Okta session
     of theirs serves: the request, Okta's answer and who the user is (``_embedded.user``).
@@ -547,6 +564,8 @@ def _authorize_as_user(
                 sessions.reused()
                 return outcome
             sessions.ended(newer)
+        if password_later is not None:
+            password_later()  # the session did not serve: the sign-in needs the password
         try:
             session_token, info = _sign_in(
                 client, variant, credentials, totp_step=lambda: sessions.totp_step(user, user.login)

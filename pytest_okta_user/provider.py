@@ -57,7 +57,7 @@ from .errors import (
     TokenCacheWarning,
 )
 from .options import FLOW_TABLE
-from .sessions import OktaSession, SessionStore
+from .sessions import OktaSession, SessionStore, UserKey
 from .tokens import TokenSet, Variant, jwt_kid
 
 if TYPE_CHECKING:
@@ -487,8 +487,17 @@ def build_provider(
     )
 
     def exchange(variant: Variant) -> TokenSet:
-        # Only here are the secrets needed (build_variant checked the rest).
-        _require_secrets(settings, variant, signing_in=True)
+        # Only here are the secrets needed (build_variant checked the rest). The password only if
+        # the user's Okta session does not serve (a browser flow whose user has one stored).
+        password_later = None
+        if _session_may_serve(sessions, variant):
+            _require_secrets(settings, variant, signing_in=False)
+
+            def password_later() -> None:
+                _require_secrets(settings, variant, signing_in=True)
+
+        else:
+            _require_secrets(settings, variant, signing_in=True)
         from . import flows
 
         http = http_options(settings)
@@ -500,6 +509,7 @@ def build_provider(
                 clock=clock,
                 response_mode=response_mode,
                 sessions=sessions,
+                password_later=password_later,
             )
         except OktaUserError as exc:
             raise _named_in(exc, settings, variant) from None
@@ -566,6 +576,18 @@ def _require_secrets(settings: Settings, variant: Variant, *, signing_in: bool) 
         missing = [(n, hint) for n, hint in missing if not n.endswith("password")]
     if missing:
         raise MissingSettingsError(variant.flow, missing)
+
+
+def _session_may_serve(sessions: SessionStore, variant: Variant) -> bool:
+    """Whether ``variant``'s exchange may need no password: a browser flow (code, pkce,
+    implicit) whose user has an Okta session stored, which answers ``/authorize`` alone."""
+    if variant.flow not in _SESSION_FLOWS or variant.user is None:
+        return False
+    return sessions.current(UserKey(variant.org_url, variant.user, variant.instance)) is not None
+
+
+#: The flows an Okta session answers: /authorize with prompt=none and the session cookie.
+_SESSION_FLOWS = frozenset({"code", "pkce", "implicit"})
 
 
 def _named_in(error: OktaUserError, settings: Settings, variant: Variant) -> OktaUserError:

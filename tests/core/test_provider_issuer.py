@@ -147,8 +147,16 @@ def test_a_cached_token_needs_no_secrets_and_a_sign_in_names_them(
     assert okta.count("authn") == 1
     assert okta.count("keys") >= 1  # the check of the cached token's key
 
+    new_variant = build_variant(bare, OktaRequest(scopes=("openid", "email")))
     with pytest.raises(MissingSettingsError) as info:
-        provider.get(build_variant(bare, OktaRequest(scopes=("openid", "email"))))
+        provider.get(new_variant)
+    # The user's Okta session serves the new variant: only the client secret (for /token).
+    assert "OKTA_CLIENT_SECRET" in str(info.value)
+    assert "OKTA_PASSWORD" not in str(info.value)
+    # Without the session (cleared), the sign-in needs both, and says the password was empty.
+    TokenCache.inside(tmp_path).clear()
+    with pytest.raises(MissingSettingsError) as info:
+        build_provider(bare, run_id="run-3").get(new_variant)
     message = str(info.value)
     assert "OKTA_PASSWORD (environment only; OKTA_PASSWORD is set but empty" in message
     assert "OKTA_CLIENT_SECRET" in message

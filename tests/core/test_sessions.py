@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pytest_okta_user.cache import TokenCache
-from pytest_okta_user.emulator import OktaEmulator
-from pytest_okta_user.errors import AuthenticationError, ConfigurationError
+from pytest_okta_user.emulator import DEMO, OktaEmulator
+from pytest_okta_user.errors import AuthenticationError, ConfigurationError, MissingSettingsError
 from pytest_okta_user.marker import OktaRequest, build_variant
 from pytest_okta_user.provider import build_provider
 from pytest_okta_user.sessions import OktaSession, SessionCookie, SessionStore, UserKey
@@ -231,3 +231,30 @@ def test_a_browser_session_is_the_users_session_and_checked_when_another_run_sto
     assert renewed.cookie_header() != session.cookie_header()
     assert okta.count("authn") == 2
     assert okta.count("session_cookie_redirect") == 1
+
+
+def test_no_password_is_needed_while_the_users_session_serves(
+    okta: OktaEmulator, tmp_path: Path
+) -> None:
+    # A run with the password leaves the user's Okta session in the cache; a later one without it
+    # (a fork's pull request, a shell without OKTA_PASSWORD) gets new variants through the session.
+    env = {**okta.env(), "OKTA_TOKEN_CACHE_DIR": str(tmp_path / "cache")}
+    settings = resolve({}, env, {}, cwd=tmp_path)
+    build_provider(settings, clock=okta.clock).get(build_variant(settings, OktaRequest()))
+    without = {k: v for k, v in env.items() if k != "OKTA_PASSWORD"}
+    bare = resolve({}, without, {}, cwd=tmp_path)
+    later = build_provider(bare, clock=okta.clock)
+    for flow in ("code", "implicit"):
+        tokens = later.get(build_variant(bare, OktaRequest(flow=flow)))
+        assert tokens.user["profile"]["login"] == DEMO.user_login
+    assert okta.count("authn") == 1
+
+    # Once Okta has ended the session, the sign-in it takes asks for the password, naming it.
+    okta.clock.advance(7200 + 60)
+    third = build_provider(bare, clock=okta.clock)
+    with pytest.raises(MissingSettingsError, match="OKTA_PASSWORD"):
+        third.get(build_variant(bare, OktaRequest(flow="pkce", scopes=("openid", "email"))))
+    assert okta.count("authn") == 1
+    # A flow no session answers asks for it at once.
+    with pytest.raises(MissingSettingsError, match="OKTA_PASSWORD"):
+        later.get(build_variant(bare, OktaRequest(flow="password")))
