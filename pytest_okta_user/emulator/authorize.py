@@ -44,6 +44,15 @@ class SignIn:
 SIGN_IN = SignIn()
 
 
+def check_challenge(method: str | None, challenge: str) -> None:
+    """A PKCE code challenge Okta accepts: S256 (without a method RFC 7636 means `plain`, which
+    Okta does not support) and 43-128 unreserved characters (RFC 7636 section 4.2)."""
+    if method != "S256":
+        raise OAuthError("pkce_unsupported_code_challenge_method", "S256")
+    if not PKCE_CHARS.fullmatch(challenge):
+        raise OAuthError("pkce_invalid_challenge")
+
+
 def refusal(mode: str, redirect_uri: str, error: OAuthError, state: str | None) -> Delivery:
     values = {"error": error.error, "error_description": error.description}
     if state is not None:
@@ -129,11 +138,7 @@ def authorize_checked(
             if app.pkce_required or app.is_public:
                 raise OAuthError("pkce_missing_challenge")
         else:
-            # Without a method RFC 7636 means `plain`, which Okta does not support.
-            if params.get("code_challenge_method") != "S256":
-                raise OAuthError("pkce_unsupported_code_challenge_method", "S256")
-            if not PKCE_CHARS.fullmatch(challenge):
-                raise OAuthError("pkce_invalid_challenge")
+            check_challenge(params.get("code_challenge_method"), challenge)
     # Authentication. As in Okta Classic, an existing session (the sid cookie) wins and a
     # sessionToken sent alongside is ignored, not consumed; prompt=login, or a session older
     # than max_age, sets the session aside.

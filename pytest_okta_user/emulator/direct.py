@@ -23,7 +23,7 @@ from typing import Any
 
 from .clientauth import authenticate_client, client_form
 from .errors import ApiError, OAuthError
-from .grantkit import check_scopes, check_user_limit, required, token_answer, wants_refresh
+from .grantkit import check_scopes, check_user_limit, required, user_tokens
 from .inputs import OAuthCall, Params
 from .model import Org
 from .policies import amr_of, is_oie, satisfied
@@ -83,7 +83,6 @@ def live_mfa_token(org: Org, call: OAuthCall, app: App, token: str) -> MfaToken:
 
 def grant_mfa_otp(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, Any]:
     """`grant_type=http://auth0.com/oauth/grant-type/mfa-otp` with `mfa_token` and `otp`."""
-    server = call.server
     token = required(form, "mfa_token")
     record = live_mfa_token(org, call, app, token)
     requested = form.get("scope")
@@ -96,18 +95,9 @@ def grant_mfa_otp(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str
     if org.check_totp(user, form.get("otp") or "") != "ok":
         raise OAuthError("direct_auth_invalid_otp")
     org.end_mfa_token(token)
-    minted = org.mint(
-        base_url=call.base_url,
-        server=server,
-        app=app,
-        user=user,
-        scopes=record.scopes,
-        auth_time=org.clock.now(),
-        amr=amr_of(["pwd", "otp"]),
-        want_id="openid" in record.scopes,
-        want_refresh=wants_refresh(app, server, record.scopes),
+    return user_tokens(
+        org, call, app, user, record.scopes, auth_time=org.clock.now(), amr=amr_of(["pwd", "otp"])
     )
-    return token_answer(minted)
 
 
 def grant_otp(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, Any]:
@@ -131,18 +121,7 @@ def grant_otp(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, An
         raise OAuthError("direct_auth_invalid_otp")
     if not user.is_assigned(app.client_id):
         raise OAuthError("user_not_assigned")
-    minted = org.mint(
-        base_url=call.base_url,
-        server=server,
-        app=app,
-        user=user,
-        scopes=scopes,
-        auth_time=org.clock.now(),
-        amr=["otp"],
-        want_id="openid" in scopes,
-        want_refresh=wants_refresh(app, server, scopes),
-    )
-    return token_answer(minted)
+    return user_tokens(org, call, app, user, scopes, auth_time=org.clock.now(), amr=["otp"])
 
 
 def challenge(org: Org, call: OAuthCall) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Pieces every token grant shares: required parameters, the per-user limit, scope checks and
-the token answer (`oauth.py`, `direct.py` and `idx.py` build their grants on them).
+"""Pieces every token grant shares: required parameters, the per-user limit, scope checks, the PKCE
+verifier and the token answer (`oauth.py`, `direct.py` and `idx.py` build their grants on them).
 
 Sources: https://developer.okta.com/docs/reference/api/oidc/#token (the answer),
 https://developer.okta.com/docs/reference/rl-best-practices/ (the per-user limit on /token).
@@ -7,13 +7,16 @@ https://developer.okta.com/docs/reference/rl-best-practices/ (the per-user limit
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from .authorize import PKCE_CHARS
 from .errors import OAuthError
-from .inputs import Params
+from .inputs import OAuthCall, Params
+from .minting import pkce_challenge
 from .model import Org
 from .ratelimits import user_limit_headers
-from .records import OPENID_ONLY_SCOPES, App, AuthServer, MintedTokens
+from .records import OPENID_ONLY_SCOPES, App, AuthServer, MintedTokens, User
 
 
 def required(form: Params, name: str) -> str:
@@ -61,3 +64,43 @@ def check_scopes(server: AuthServer, scopes: list[str]) -> None:
         raise OAuthError("invalid_scope")
     if "openid" not in scopes and OPENID_ONLY_SCOPES & set(scopes):
         raise OAuthError("openid_scope_required")
+
+
+def check_verifier(verifier: str | None, challenge: str) -> None:
+    """The PKCE `code_verifier` of a code (or interaction code) whose request carried `challenge`
+    (RFC 7636 section 4.6: S256, the only method Okta supports)."""
+    if not verifier:
+        raise OAuthError("pkce_missing_verifier")
+    if not PKCE_CHARS.fullmatch(verifier) or not secrets.compare_digest(
+        pkce_challenge(verifier), challenge
+    ):
+        raise OAuthError("pkce_verification_failed")
+
+
+def user_tokens(
+    org: Org,
+    call: OAuthCall,
+    app: App,
+    user: User,
+    scopes: list[str],
+    *,
+    auth_time: float,
+    amr: list[str],
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    """The answer of a grant that signed `user` in: an access token, an ID token with `openid`,
+    and a refresh token where the app, the server and the scopes allow one."""
+    server = call.server
+    minted = org.mint(
+        base_url=call.base_url,
+        server=server,
+        app=app,
+        user=user,
+        scopes=scopes,
+        auth_time=auth_time,
+        amr=amr,
+        nonce=nonce,
+        want_id="openid" in scopes,
+        want_refresh=wants_refresh(app, server, scopes),
+    )
+    return token_answer(minted)

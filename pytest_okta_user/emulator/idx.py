@@ -29,16 +29,14 @@ https://developer.okta.com/docs/guides/implement-grant-type/interactioncode/main
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from .authorize import PKCE_CHARS
+from .authorize import check_challenge
 from .clientauth import authenticate_client, client_form
 from .errors import OAuthError
-from .grantkit import check_scopes, check_user_limit, required, token_answer, wants_refresh
+from .grantkit import check_scopes, check_user_limit, check_verifier, required, user_tokens
 from .inputs import OAuthCall, Params
-from .minting import pkce_challenge
 from .model import Org
 from .policies import amr_of, is_oie, needs_otp, satisfied, server_grants
 from .records import INTERACTION_CODE_GRANT, App, IdxTransaction, User
@@ -115,10 +113,7 @@ def interact(org: Org, call: OAuthCall) -> dict[str, Any]:
     challenge = form.get("code_challenge")
     if not challenge:
         raise OAuthError("pkce_challenge_required")
-    if form.get("code_challenge_method") != "S256":
-        raise OAuthError("pkce_unsupported_code_challenge_method", "S256")
-    if not PKCE_CHARS.fullmatch(challenge):
-        raise OAuthError("pkce_invalid_challenge")
+    check_challenge(form.get("code_challenge_method"), challenge)
     txn = org.new_idx_transaction(
         client_id=app.client_id,
         server_id=server.id,
@@ -145,31 +140,22 @@ def grant_interaction_code(org: Org, call: OAuthCall, app: App, form: Params) ->
         or txn.server_id != server.id
     ):
         raise OAuthError("invalid_interaction_code")
-    verifier = form.get("code_verifier")
-    if not verifier:
-        raise OAuthError("pkce_missing_verifier")
-    if not PKCE_CHARS.fullmatch(verifier) or not secrets.compare_digest(
-        pkce_challenge(verifier), txn.code_challenge
-    ):
-        raise OAuthError("pkce_verification_failed")
+    check_verifier(form.get("code_verifier"), txn.code_challenge)
     user = org.user(txn.user_id or "")
     if user is None or user.status != "ACTIVE":
         raise OAuthError("invalid_interaction_code")
     check_user_limit(org, user.login)
     org.redeem_interaction_code(code)
-    minted = org.mint(
-        base_url=call.base_url,
-        server=server,
-        app=app,
-        user=user,
-        scopes=txn.scopes,
+    return user_tokens(
+        org,
+        call,
+        app,
+        user,
+        txn.scopes,
         auth_time=txn.auth_time,
         amr=amr_of(txn.amr),
         nonce=txn.nonce,
-        want_id="openid" in txn.scopes,
-        want_refresh=wants_refresh(app, server, txn.scopes),
     )
-    return token_answer(minted)
 
 
 # -- /idp/idx/* -------------------------------------------------------------------------------

@@ -10,18 +10,22 @@ Core 1.0 section 5.3 (userinfo).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 from . import direct, idx
-from .authorize import PKCE_CHARS
 from .clientauth import authenticate_client, client_form
 from .cors import check_token_origin
 from .errors import BearerError, OAuthError
-from .grantkit import check_scopes, check_user_limit, required, token_answer, wants_refresh
+from .grantkit import (
+    check_scopes,
+    check_user_limit,
+    check_verifier,
+    required,
+    token_answer,
+    user_tokens,
+)
 from .inputs import OAuthCall, Params
-from .minting import pkce_challenge
 from .model import Org
 from .policies import is_oie, server_grants
 from .records import INTERACTION_CODE_GRANT, OPENID_ONLY_SCOPES, App, User
@@ -68,12 +72,7 @@ def grant_code(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, A
     if redirect_uri != record.redirect_uri:
         raise OAuthError("mismatched_redirect_uri")
     if record.code_challenge is not None:
-        if not verifier:
-            raise OAuthError("pkce_missing_verifier")
-        if not PKCE_CHARS.fullmatch(verifier) or not secrets.compare_digest(
-            pkce_challenge(verifier), record.code_challenge
-        ):
-            raise OAuthError("pkce_verification_failed")
+        check_verifier(verifier, record.code_challenge)
     elif verifier:
         raise OAuthError("pkce_missing_challenge_verifier_present")
     user = org.user(record.user_id)
@@ -81,19 +80,16 @@ def grant_code(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, A
         raise OAuthError("invalid_authorization_code")
     check_user_limit(org, user.login)
     org.use_code(record)
-    minted = org.mint(
-        base_url=call.base_url,
-        server=server,
-        app=app,
-        user=user,
-        scopes=record.scopes,
+    return user_tokens(
+        org,
+        call,
+        app,
+        user,
+        record.scopes,
         auth_time=record.auth_time,
         amr=record.amr,
         nonce=record.nonce,
-        want_id="openid" in record.scopes,
-        want_refresh=wants_refresh(app, server, record.scopes),
     )
-    return token_answer(minted)
 
 
 def grant_refresh(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, Any]:
@@ -162,18 +158,7 @@ def grant_password(org: Org, call: OAuthCall, app: App, form: Params) -> dict[st
     if is_oie(org):
         # Identity Engine: the app's authentication policy decides (Direct Authentication).
         direct.after_password(org, call, app, user, scopes, form)
-    minted = org.mint(
-        base_url=call.base_url,
-        server=server,
-        app=app,
-        user=user,
-        scopes=scopes,
-        auth_time=org.clock.now(),
-        amr=["pwd"],
-        want_id="openid" in scopes,
-        want_refresh=wants_refresh(app, server, scopes),
-    )
-    return token_answer(minted)
+    return user_tokens(org, call, app, user, scopes, auth_time=org.clock.now(), amr=["pwd"])
 
 
 def grant_client_credentials(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, Any]:
