@@ -715,21 +715,6 @@ class OktaClient:
             return None
         return SecretDict(body)
 
-    def token_or_mfa(
-        self,
-        token_url: str,
-        form: Mapping[str, str],
-        client_auth: ClientAuth,
-        *,
-        flow: str | None = None,
-        user: str | None = None,
-    ) -> SecretDict:
-        """``POST /token`` for Direct Authentication's first step: the token JSON, or Okta's 403
-        ``mfa_required`` body (with its ``mfa_token``) as is; any other error raises."""
-        return self.token(
-            token_url, form, client_auth, flow=flow, user=user, mfa_required_answers=True
-        )
-
     def interact(
         self,
         interact_url: str,

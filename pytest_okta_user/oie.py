@@ -242,12 +242,13 @@ def direct(
     with a TOTP code. DD@468de9c ``docs/guides/configure-direct-auth-grants/main/bmfaotp/
     use-flow.md``; errors from Okta's catalogue (research note 2.4)."""
     started = clock()
-    body = client.token_or_mfa(
+    body = client.token(
         variant.token_url,
         flows._password_form(variant, credentials),
         auth,
         flow="direct",
         user=variant.user,
+        mfa_required_answers=True,
     )
     if body.get("error") == "mfa_required":
         mfa_token = RedactedStr(str(body.get("mfa_token") or ""))
