@@ -704,47 +704,57 @@ _NAMED_INI = re.compile(r"okta_([a-z0-9_]+?)_(username|client_id|redirect_uri)")
 _NOT_NAMES = {"auth_server", "token_cache", "emulator"}
 
 
+class _NamedPart(NamedTuple):
+    caption: str
+    """What the part is (``login``): its label is ``<caption> of <kind> <name>``."""
+    help: str
+    """The help text, ``{name}`` standing for the name."""
+    parse: Callable[[str], Any]
+    secret: bool = False
+    """Read from the environment only (no ini key), never shown."""
+
+
+_NAMED_PARTS: dict[tuple[str, str], _NamedPart] = {
+    ("user", "username"): _NamedPart("login", "Login of the user named {name}", _parse_login),
+    ("user", "password"): _NamedPart(
+        "password", "The password of the user named {name}", _parse_secret, secret=True
+    ),
+    ("user", "totp_secret"): _NamedPart(
+        "TOTP secret",
+        "The TOTP shared secret of the user named {name}",
+        _parse_totp_secret,
+        secret=True,
+    ),
+    ("app", "client_id"): _NamedPart(
+        "client id", "Client id of the app named {name}", _parse_login
+    ),
+    ("app", "client_secret"): _NamedPart(
+        "client secret", "The client secret of the app named {name}", _parse_secret, secret=True
+    ),
+    ("app", "redirect_uri"): _NamedPart(
+        "redirect URI", "Sign-in redirect URI of the app named {name}", _parse_redirect_uri
+    ),
+}
+
+
 def named_option(kind: str, name: str, part: str) -> Option[Any]:
-    """The setting ``part`` of the user or app ``name`` (``kind`` ``user`` or ``app``)."""
-    low, up = name.lower(), name.upper()
-    if kind == "user" and part == "username":
-        return Option(
-            f"user:{low}:username", f"login of user {low}", None, (f"OKTA_{up}_USERNAME",),
-            f"okta_{low}_username", f"Login of the user named {low}", None, _parse_login,
-            emulated=True,
-        )  # fmt: skip
-    if kind == "user" and part == "password":
-        return Option(
-            f"user:{low}:password", f"password of user {low}", None, (f"OKTA_{up}_PASSWORD",),
-            None, f"The password of the user named {low}", None, _parse_secret, secret=True,
-            emulated=True,
-        )  # fmt: skip
-    if kind == "user" and part == "totp_secret":
-        return Option(
-            f"user:{low}:totp_secret", f"TOTP secret of user {low}", None,
-            (f"OKTA_{up}_TOTP_SECRET",), None, f"The TOTP shared secret of the user named {low}",
-            None, _parse_totp_secret, secret=True, emulated=True,
-        )  # fmt: skip
-    if kind == "app" and part == "client_id":
-        return Option(
-            f"app:{low}:client_id", f"client id of app {low}", None, (f"OKTA_{up}_CLIENT_ID",),
-            f"okta_{low}_client_id", f"Client id of the app named {low}", None, _parse_login,
-            emulated=True,
-        )  # fmt: skip
-    if kind == "app" and part == "client_secret":
-        return Option(
-            f"app:{low}:client_secret", f"client secret of app {low}", None,
-            (f"OKTA_{up}_CLIENT_SECRET",), None, f"The client secret of the app named {low}",
-            None, _parse_secret, secret=True, emulated=True,
-        )  # fmt: skip
-    if kind == "app" and part == "redirect_uri":
-        return Option(
-            f"app:{low}:redirect_uri", f"redirect URI of app {low}", None,
-            (f"OKTA_{up}_REDIRECT_URI",), f"okta_{low}_redirect_uri",
-            f"Sign-in redirect URI of the app named {low}", None, _parse_redirect_uri,
-            emulated=True,
-        )  # fmt: skip
-    raise KeyError(f"{kind}:{name}:{part}")
+    """The setting ``part`` of the user or app ``name`` (``kind`` ``user`` or ``app``): the
+    environment name ``OKTA_<NAME>_<PART>`` and, for what is not a secret, the ini key
+    ``okta_<name>_<part>``."""
+    spec = _NAMED_PARTS[(kind, part)]
+    low = name.lower()
+    return Option(
+        f"{kind}:{low}:{part}",
+        f"{spec.caption} of {kind} {low}",
+        None,
+        (f"OKTA_{name.upper()}_{part.upper()}",),
+        None if spec.secret else f"okta_{low}_{part}",
+        spec.help.format(name=low),
+        None,
+        spec.parse,
+        secret=spec.secret,
+        emulated=True,
+    )
 
 
 def named_options(kind: str, name: str) -> tuple[Option[Any], ...]:
