@@ -160,10 +160,20 @@ def _from_session(
     """Tokens from the Okta session an earlier sign-in of the user started (an IDX sign-in's
     proves both factors), through ``/authorize?prompt=none`` as the pkce or code flow; None when
     there is none or this app's policy wants more."""
-    as_code = dataclasses.replace(variant, flow="pkce" if auth.method == "none" else "code")
     return flows.tokens_from_session(
-        client, as_code, auth, sessions, clock=clock, response_mode=response_mode
+        client,
+        _as_code_flow(variant, auth),
+        auth,
+        sessions,
+        clock=clock,
+        response_mode=response_mode,
     )
+
+
+def _as_code_flow(variant: Variant, auth: ClientAuth) -> Variant:
+    """``variant`` as the sessionToken path takes it: pkce for a public client, code with a
+    client secret."""
+    return dataclasses.replace(variant, flow="pkce" if auth.method == "none" else "code")
 
 
 def _run(
@@ -869,10 +879,9 @@ def _classic(
     response_mode: str | None,
 ) -> TokenSet:
     """The sessionToken path, as the pkce flow (a public client) or the code flow (a secret)."""
-    classic = dataclasses.replace(variant, flow="pkce" if auth.method == "none" else "code")
     return flows._browser_flow(
         client,
-        classic,
+        _as_code_flow(variant, auth),
         auth,
         credentials,
         sessions,
