@@ -14,26 +14,15 @@ failure.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pyotp
-from support.needs import missing
+from support.node import node_with, run_script
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
-NODE_PROJECT = Path(__file__).resolve().parents[1] / "node"
-SCRIPT = NODE_PROJECT / "okta_auth_js_idx.js"
-
 
 def test_okta_auth_js_signs_in_with_idx_and_reports_okta_errors() -> None:
-    node = shutil.which("node")
-    if node is None:
-        missing("node is not installed")
-    if not (NODE_PROJECT / "node_modules" / "@okta" / "okta-auth-js").is_dir():
-        missing(f"@okta/okta-auth-js is not installed: run `npm ci` in {NODE_PROJECT}")
+    node = node_with("@okta/okta-auth-js")
     with OktaEmulator(engine="oie") as okta:
         totp = pyotp.TOTP(DEMO.user_totp_secret)
         # Held still while Node runs: the codes below must stay within the emulator's one step of
@@ -46,8 +35,7 @@ def test_okta_auth_js_signs_in_with_idx_and_reports_okta_errors() -> None:
         for mode, moment in (("step", now - 30), ("legacy", now)):
             right = totp.at(moment)
             codes[mode] = {"right": right, "wrong": f"{(int(right) + 1) % 1_000_000:06d}"}
-        env = {
-            **os.environ,
+        settings = {
             "EMULATOR_ISSUER": okta.issuer,
             "CLIENT_ID": DEMO.web_client_id,
             "CLIENT_SECRET": DEMO.web_client_secret,
@@ -56,16 +44,7 @@ def test_okta_auth_js_signs_in_with_idx_and_reports_okta_errors() -> None:
             "USER_PASSWORD": DEMO.user_password,
             "TOTP_CODES": json.dumps(codes),
         }
-        result = subprocess.run(
-            [node, str(SCRIPT)],
-            cwd=NODE_PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        report = json.loads(result.stdout)
+        report = run_script(node, "okta_auth_js_idx.js", settings, timeout=120)
         assert okta.internal_errors == []
         exchanged = okta.count("token")
     authentication_failed = {

@@ -9,18 +9,10 @@ them and turns the skip into a failure.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
-from support.needs import missing
+from support.node import node_with, run_script
 
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 
-NODE_PROJECT = Path(__file__).resolve().parents[1] / "node"
-SCRIPT = NODE_PROJECT / "openid_client_flow.js"
 CLIENT_ID = "0oa-openid-client"
 # A standard-base64 secret: `+`, `/` and `=` are what openid-client's encodeURIComponent changes
 # before base64 (`%2B`, `%2F`, `%3D`), so the emulator must decode per RFC 6749 Appendix B.
@@ -29,11 +21,7 @@ LOGIN, PASSWORD = "node@example.com", "Node-Passw0rd!"
 
 
 def test_openid_client_completes_every_flow(okta: OktaEmulator) -> None:
-    node = shutil.which("node")
-    if node is None:
-        missing("node is not installed")
-    if not (NODE_PROJECT / "node_modules" / "openid-client").is_dir():
-        missing(f"openid-client is not installed: run `npm ci` in {NODE_PROJECT}")
+    node = node_with("openid-client")
     okta.org.add_app(
         CLIENT_ID,
         app_type="web",
@@ -42,8 +30,7 @@ def test_openid_client_completes_every_flow(okta: OktaEmulator) -> None:
         grant_types=["authorization_code", "refresh_token"],
     )
     user = okta.org.add_user(LOGIN, PASSWORD)  # assigned to every app
-    env = {
-        **os.environ,
+    settings = {
         "EMULATOR_URL": okta.url,
         "EMULATOR_ISSUER": f"{okta.url}/oauth2/default",
         "CLIENT_ID": CLIENT_ID,
@@ -52,16 +39,7 @@ def test_openid_client_completes_every_flow(okta: OktaEmulator) -> None:
         "USER_LOGIN": LOGIN,
         "USER_PASSWORD": PASSWORD,
     }
-    result = subprocess.run(
-        [node, str(SCRIPT)],
-        cwd=NODE_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_script(node, "openid_client_flow.js", settings, timeout=60)
     assert report["issuer"] == f"{okta.url}/oauth2/default"
     assert report["token_endpoint_auth_method"] == "client_secret_basic"
     assert report["code_flow"] == {
