@@ -11,17 +11,17 @@ at the type level (creating a ``redact.Secret``, ``RedactedStr``, ``Credentials`
 Design: one registry per process, value -> label, with each value's derived forms (URL-encoded,
 JSON-escaped, repr-escaped, HTML-escaped, base64; for a client secret the base64 of
 ``client_id:secret`` a Basic header carries, in both RFC 7617 and RFC 6749 section 2.3.1 forms).
-Each form is indexed as it is registered by its :data:`PIECE`-character runs (a set), so
-:func:`mask` finds a whole form and any piece of one (pytest's diff skips a shared head, saferepr
-cuts a long repr to ``head...tail``) in one pass over the text's long runs of non-space
-characters, at a set lookup per character, however many secrets there are (an alternation of
-every form, tried at every position, took 0.1 s per 12 KB with a few hundred secrets). Forms the
-scan cannot see (shorter than a piece, or holding white space) go into one small regex, rebuilt
-only when that list changes; the shorter head or tail of a form right next to a ``...`` cut is
-looked up in two more sets. With nothing registered, :func:`mask` returns at once, so a run that
-never uses Okta pays nothing. Two shapes are masked whatever was registered: a ``Bearer``/``Basic``
-credential after its scheme, and a JWT (a token read from a cache entry that fails to load is
-never registered).
+Each form is indexed (by the first :func:`mask` after it is registered) by its
+:data:`PIECE`-character runs (a set), so :func:`mask` finds a whole form and any piece of one
+(pytest's diff skips a shared head, saferepr cuts a long repr to ``head...tail``) in one pass over
+the text's long runs of non-space characters, at a set lookup per character, however many secrets
+there are (an alternation of every form, tried at every position, took 0.1 s per 12 KB with a few
+hundred secrets). Forms the scan cannot see (shorter than a piece, or holding white space) go into
+one small regex, rebuilt only when that list changes; the shorter head or tail of a form right
+next to a ``...`` cut is looked up in two more sets. With nothing registered, :func:`mask` returns
+at once, so a run that never uses Okta pays nothing. Two shapes are masked whatever was
+registered: a ``Bearer``/``Basic`` credential after its scheme, and a JWT (a token read from a
+cache entry that fails to load is never registered).
 
 Values shorter than :data:`MIN_LENGTH` are not registered: GitLab masks only variables of 8
 characters or more, for the same reason (https://docs.gitlab.com/ee/ci/variables/#mask-a-cicd-variable):
@@ -85,6 +85,8 @@ class _Registry:
         self.lock = threading.Lock()
         self.values: dict[str, bool] = {}
         """Every registered value -> whether its label carries a fingerprint."""
+        self.pending: dict[str, None] = {}
+        """The values registered but not indexed yet (``register``), in their order."""
         self.labels: dict[str, str] = {}
         """Every form of every registered value -> its label."""
         self.pieces: set[str] = set()
@@ -137,6 +139,7 @@ def set_run_key(key_hex: str) -> None:
         _REGISTRY.key = key
         # Labels hold fingerprints: made again with the new key (the index stays valid).
         _REGISTRY.labels = {}
+        _REGISTRY.pending = {}
         old, _REGISTRY.values = _REGISTRY.values, {}
     for value, fingerprinted in old.items():
         register(value, fingerprinted=fingerprinted)
@@ -186,6 +189,11 @@ def register(value: object, *, fingerprinted: bool = True) -> None:
 
     ``fingerprinted``: its label carries a per-run fingerprint (tokens, codes); False for
     passwords and secrets (``<masked>``): a label that tells two passwords apart says too much.
+
+    The value is only noted here; its forms are made and indexed by the next :func:`mask` call
+    that has a text to look at (``_index_pending``). A sign-in registers a few dozen values, two
+    of them JWTs of ~1 KB, and indexing them took a fifth of the sign-in's CPU: done later, it is
+    done once for all the values noted since, and never in a process that masks nothing.
     """
     if not isinstance(value, str) or len(value) < MIN_LENGTH:
         return
@@ -194,13 +202,21 @@ def register(value: object, *, fingerprinted: bool = True) -> None:
     known = registry.values.get(plain)
     if known is not None and (fingerprinted or not known):
         return
-    label = _label(plain, fingerprinted)
-    forms = _forms(plain)
-    covered = _covered(forms)
     with registry.lock:
         registry.values[plain] = fingerprinted if known is None else known and fingerprinted
-        for form in forms:
-            registry.add(form, label, covered=form in covered)
+        registry.pending[plain] = None
+
+
+def _index_pending(registry: _Registry) -> None:
+    """Index every value registered since the last call (the lock held while it does)."""
+    with registry.lock:
+        pending, registry.pending = registry.pending, {}
+        for plain in pending:
+            label = _label(plain, registry.values[plain])
+            forms = _forms(plain)
+            covered = _covered(forms)
+            for form in forms:
+                registry.add(form, label, covered=form in covered)
 
 
 def _covered(forms: set[str]) -> set[str]:
@@ -269,6 +285,8 @@ def mask(text: str) -> str:
         # a scheme's value, a JWT): the terminal's progress dots, a write each per test.
         return text
     if registry.values:
+        if registry.pending:
+            _index_pending(registry)
         labels = registry.labels
         pattern = _others()
         if pattern is not None:
