@@ -9,9 +9,9 @@ parameters; where it cannot, it tears such a fixture down and builds it again. T
 care: they come from the provider, which signs in once per variant.)
 
 Every token fixture sits on one private session fixture, the test's ``_okta_request``, and finds
-the run's :class:`RunState` with ``current_run()``: no ``pytestconfig``, ``_okta_run`` or
-``okta_clock`` hop on the way, because pytest re-resolves every fixture of the chain for each
-test, even a cached one (``okta_clock`` is asked for once, inside ``_okta_request``).
+the run's :class:`RunState` with ``current_run()``: no ``pytestconfig``, ``request``, ``_okta_run``
+or ``okta_clock`` hop on the way, because pytest re-resolves every fixture of the chain for each
+test, even a cached one (``okta_clock`` is asked for once, by ``set_up_request``).
 
 Failures (a settings problem, a refused sign-in) error only the tests that need Okta, each with one
 short line; the full message is printed once, in the plugin's summary section (``reporting.py``).
@@ -81,6 +81,8 @@ class RunState:
         """Says a line on the terminal (a wait for the next TOTP code)."""
         self.clock_set = False
         """Whether ``clock`` is the ``okta_clock`` fixture's (``_clocked_run``)."""
+        self.next_request = OktaRequest()
+        """What ``_okta_request`` returns when it next runs (``set_up_request``)."""
         self.provider: TokenProvider | None = None
         self.variants: set[str] = set()
         """Keys of the variants this process handed out tokens for (the closing line)."""
@@ -374,13 +376,22 @@ def _okta_run(request: pytest.FixtureRequest) -> RunState:
     return _clocked_run(request)
 
 
-@pytest.fixture(scope="session")
-def _okta_request(request: pytest.FixtureRequest) -> OktaRequest:
-    """What the test's okta marker asks for (the plugin's parametrization); none: the defaults.
-    Every token fixture sits on it alone; it sets the run's clock first."""
-    _clocked_run(request)
+def set_up_request(request: pytest.FixtureRequest) -> None:
+    """Before ``_okta_request`` runs (``plugin.pytest_fixture_setup``, once per marker request):
+    the run's clock, and the request the fixture returns (the plugin's parametrization)."""
+    run = _clocked_run(request)
     param = getattr(request, "param", None)
-    return param if isinstance(param, OktaRequest) else OktaRequest()
+    run.next_request = param if isinstance(param, OktaRequest) else OktaRequest()
+
+
+@pytest.fixture(scope="session")
+def _okta_request() -> OktaRequest:
+    """What the test's okta marker asks for (the plugin's parametrization); none: the defaults.
+    Every token fixture sits on it alone. It takes no ``request``: pytest makes a new fixture
+    definition for ``request`` whenever a fixture asks for it, for every test, even one served
+    from the cache (two ``inspect.signature`` calls a test); ``set_up_request`` reads the param
+    and sets the clock instead, only when the fixture runs."""
+    return current_run().next_request
 
 
 @pytest.fixture(scope="session")

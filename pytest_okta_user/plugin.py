@@ -44,6 +44,7 @@ from .fixtures import (  # noqa: F401  (fixtures register by being names in the 
     okta_tokens,
     okta_user,
     okta_variant,
+    set_up_request,
 )
 from .marker import OktaRequest, expand_marker, marker_ids
 from .masking_hooks import MaskingHooks
@@ -531,6 +532,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("_okta_request", params, indirect=True, ids=ids, scope="session")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
+    """``_okta_request`` is about to run (once per marker request): hand it its param.
+    (``fixturedef``: ``pytest.FixtureDef``, public only from pytest 8.1.)"""
+    if fixturedef.argname == "_okta_request":
+        set_up_request(request)
+
+
 def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:
     """``request`` with the values equal to the settings' set back to None (unchanged)."""
     scopes = settings[options.SCOPES].value
@@ -547,7 +556,8 @@ def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:
 
 # ---- session token values outliving their life ---------------------------------------------------
 
-#: Session fixtures whose value is fixed at first use: no request renews it.
+#: Session fixtures whose value is fixed at first use: no request renews it (okta_auth and
+#: okta_session renew before every request; okta_user needs no live token).
 _FIXED_VALUES = ("okta_access_token", "okta_id_token", "okta_tokens", "okta_storage_state")
 
 
@@ -566,11 +576,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     provider = run.provider
     if provider is None:
         return
-    held = {name: run.fixed.get((name, request)) for name in _fixed_in(item)}
+    # item.funcargs holds every fixture the test uses, its own and its fixtures' (the runner
+    # fills in the whole closure): the fixed values it was given, one dict lookup each.
+    fixed = run.fixed
     stale = {
         name: tokens
-        for name, tokens in held.items()
-        if tokens is not None and not provider.fresh(tokens, min_ttl=request.min_ttl)
+        for name in _FIXED_VALUES
+        if name in funcargs
+        and (tokens := fixed.get((name, request))) is not None
+        and not provider.fresh(tokens, min_ttl=request.min_ttl)
     }
     if not stale:
         return
@@ -584,13 +598,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         " lengthen the access token lifetime in the authorization server's access policy rule.",
         pytrace=False,
     )
-
-
-def _fixed_in(item: pytest.Item) -> list[str]:
-    """The fixed session token values the test, or a fixture it uses, takes (okta_auth,
-    okta_session and okta_user take none: the first two renew, the last needs no live token)."""
-    names = getattr(item, "fixturenames", ())
-    return [name for name in _FIXED_VALUES if name in names]
 
 
 @pytest.hookimpl(hookwrapper=True)
