@@ -30,6 +30,7 @@ import urllib3.exceptions as u3
 
 from . import __version__, diagnosis, diagnosis_transport, options
 from .errors import OktaUserError
+from .jwks_fetch import max_age
 from .masking import register_basic
 from .redact import (
     Concealed,
@@ -685,7 +686,7 @@ class OktaClient:
         max-age (Okta sends one: https://developer.okta.com/docs/concepts/key-rotation/), 0 when
         the answer says not to keep it or says nothing."""
         response = self._get("GET", jwks_uri, "/keys")
-        return self._json_ok(response, "/keys"), _max_age(response.headers.get("Cache-Control"))
+        return self._json_ok(response, "/keys"), max_age(response.headers.get("Cache-Control"))
 
     def _get_json(self, url: str, endpoint: str) -> SecretDict:
         return self._json_ok(self._get("GET", url, endpoint), endpoint)
@@ -813,18 +814,6 @@ def _cookie_expiry(expires: str, max_age: str) -> float | None:
         except (TypeError, ValueError):
             return None
     return None
-
-
-def _max_age(cache_control: str | None) -> float:
-    """RFC 9111 section 5.2.2.1's max-age, 0 for no-store / no-cache / nothing usable."""
-    directives = [part.strip().lower() for part in (cache_control or "").split(",")]
-    if any(d in ("no-store", "no-cache") for d in directives):
-        return 0.0
-    for directive in directives:
-        name, _, value = directive.partition("=")
-        if name.strip() == "max-age" and value.strip().strip('"').isdigit():
-            return float(value.strip().strip('"'))
-    return 0.0
 
 
 def _finite(value: str | None) -> float | None:

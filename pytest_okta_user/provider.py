@@ -541,7 +541,7 @@ def build_provider(
         return flows.refresh(variant, tokens, credentials, http=http_options(settings), clock=clock)
 
     def published_keys(variant: Variant) -> frozenset[str]:
-        return _published_key_ids(variant, http_options(settings), clock)
+        return _published_key_ids(variant, settings, clock)
 
     return TokenProvider(
         exchange=exchange,
@@ -639,21 +639,28 @@ def named_for(settings: Settings, variant: Variant) -> tuple[str | None, str | N
 
 
 def _published_key_ids(
-    variant: Variant, http: HttpOptions, clock: Callable[[], float] = time.time
+    variant: Variant, settings: Settings, clock: Callable[[], float] = time.time
 ) -> frozenset[str]:
     """The ids of the signing keys ``variant``'s issuer publishes now (its JWKS) that the token
     verification can use (``verify.usable_kids``: read without importing a JWT library).
 
+    Asked with the standard library (``jwks_fetch``: a warm run then never imports requests),
+    and through the client, with its retries and diagnosis, when that path does not take it.
     What was fetched is also offered as the process's key set for the issuer
     (``verify.offer_keys``, kept for the answer's Cache-Control lifetime, as a sign-in's own
     fetch is): a sign-in that follows in this process (the cached token's key was withdrawn, or
     another variant of the issuer) fetches the JWKS no second time."""
-    from .client import OktaClient
+    from .jwks_fetch import fetch_jwks
     from .verify import offer_keys, usable_kids
 
     started = clock()
-    with OktaClient(variant.org_url, http=http) as client:
-        jwks, lifetime = client.keys_with_lifetime(variant.keys_url)
+    fetched = fetch_jwks(variant.keys_url, timeout=settings[options.TIMEOUT].value)
+    if fetched is None:
+        from .client import OktaClient
+
+        with OktaClient(variant.org_url, http=http_options(settings)) as client:
+            fetched = client.keys_with_lifetime(variant.keys_url)
+    jwks, lifetime = fetched
     offer_keys(variant.keys_url, jwks, fresh_until=started + lifetime)
     return usable_kids(jwks)
 

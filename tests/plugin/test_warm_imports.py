@@ -1,6 +1,7 @@
-"""A warm run imports the HTTP stack only where it makes a request (issue 15): a process served
-from the cache, whose issuer's key ids another process of the run fetched, imports no
-`requests`. Not timed: what is imported is what costs."""
+"""A warm run imports no HTTP or JWT library (issue 15): a process served from the cache imports
+neither `requests` nor `jwt` nor `cryptography`, whether it fetches the issuer's key ids for the
+run itself (with the standard library: ``jwks_fetch``) or reads them from the cache folder. Not
+timed: what is imported is what costs."""
 
 from __future__ import annotations
 
@@ -9,17 +10,16 @@ import json
 import pytest
 from support.inner import RunInner
 
-REPORT_REQUESTS = """
+REPORT_IMPORTS = """
 import json
 import os
 import sys
 
 
 def pytest_sessionfinish(session):
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is not None:
-        with open(f"imported-{worker}.json", "w") as file:
-            json.dump("requests" in sys.modules, file)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(f"imported-{worker}.json", "w") as file:
+        json.dump([m for m in ("requests", "jwt", "cryptography") if m in sys.modules], file)
 """
 
 TESTS = """
@@ -31,18 +31,34 @@ def test_token(okta_access_token, n):
 """
 
 
-def test_a_worker_served_from_the_cache_imports_no_requests(
-    pytester: pytest.Pytester, run_inner: RunInner, emulator_env: dict[str, str]
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "-n 2"])
+def test_a_warm_run_imports_no_http_or_jwt_library(
+    pytester: pytest.Pytester,
+    run_inner: RunInner,
+    emulator_env: dict[str, str],
+    workers: tuple[str, ...],
 ) -> None:
-    pytester.makeconftest(REPORT_REQUESTS)
+    pytester.makeconftest(REPORT_IMPORTS)
     pytester.makepyfile(test_token=TESTS)
-    run_inner("-n", "2").assert_outcomes(passed=8)  # the cold run signs in: fills the cache
+    run_inner(*workers).assert_outcomes(passed=8)  # the cold run signs in: fills the cache
+    cold = _imported(pytester)
+    # The process that signed in imported both (what this test looks for can be found).
+    assert any("requests" in modules and "jwt" in modules for modules in cold.values()), cold
+
+    run_inner(*workers).assert_outcomes(passed=8)
+
+    # Each process serves the cached token; one of them fetches the issuer's key ids for the run
+    # (one JWKS request per issuer per run), the others read them from the cache folder.
+    warm = _imported(pytester)
+    assert warm and all(modules == [] for modules in warm.values()), warm
+    assert set(warm) == ({"main", "gw0", "gw1"} if workers else {"main"})
+
+
+def _imported(pytester: pytest.Pytester) -> dict[str, list[str]]:
+    """What each process of the last run had imported at its end, by worker name ("main": the
+    run without xdist, or xdist's controller); the reports are removed."""
+    found = {}
     for report in pytester.path.glob("imported-*.json"):
+        found[report.stem.removeprefix("imported-")] = json.loads(report.read_text())
         report.unlink()
-
-    run_inner("-n", "2").assert_outcomes(passed=8)
-
-    # Each worker serves the cached token; one of them fetches the issuer's key ids for the run
-    # (one JWKS request per issuer per run), the other reads them from the cache folder.
-    imported = sorted(json.loads(p.read_text()) for p in pytester.path.glob("imported-*.json"))
-    assert imported == [False, True]
+    return found
