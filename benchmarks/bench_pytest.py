@@ -118,7 +118,7 @@ def main() -> None:
             env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_")}
             env.pop("PYTEST_ADDOPTS", None)
             env.update(okta.env())
-            env["OKTA_CACHE_DIR"] = str(root / "cache")
+            env["OKTA_TOKEN_CACHE_DIR"] = str(root / "cache")
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
             empty = suite(root, "empty", "")
             floor_args = ("--collect-only", "-p", "no:okta_user", "-p", "floor_plugin")

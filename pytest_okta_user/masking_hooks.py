@@ -80,6 +80,10 @@ class _MaskedFile:
         self._file.write(masking.mask(text))
         return len(text)
 
+    def flush(self) -> None:
+        # Called after every write (the terminal's progress): not through __getattr__.
+        self._file.flush()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
 
