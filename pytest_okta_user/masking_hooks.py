@@ -172,19 +172,21 @@ class MaskingHooks:
 
     # -- reports --------------------------------------------------------------------------------
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self) -> Generator[None, Any, None]:
-        outcome = yield
-        report = outcome.get_result()
+    # New-style wrappers (pluggy >= 1.2): the old style's result object and shim ran three
+    # times a test.
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self) -> Generator[None, Any, Any]:
+        report = yield
         if report is not None:
             mask_report(report)
+        return report
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_make_collect_report(self) -> Generator[None, Any, None]:
-        outcome = yield
-        report = outcome.get_result()
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self) -> Generator[None, Any, Any]:
+        report = yield
         if report is not None:
             mask_report(report)
+        return report
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

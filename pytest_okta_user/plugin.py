@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -600,18 +600,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     )
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A test that needs a failed variant: its report is the one short line (a string, which
     ``-ra`` shows as is, without pytest's ``Failed:``), counted for the summary."""
-    outcome = yield
+    report = yield
     excinfo = call.excinfo
-    if excinfo is None or not isinstance(excinfo.value, OktaFailed):
-        return
-    failure = excinfo.value.failure
-    failure.tests += 1
-    report = outcome.get_result()
-    report.longrepr = masking.mask(failure.short_line())
+    if excinfo is not None and isinstance(excinfo.value, OktaFailed):
+        failure = excinfo.value.failure
+        failure.tests += 1
+        report.longrepr = masking.mask(failure.short_line())
+    return report
 
 
 # ---- reporting ----------------------------------------------------------------------------------
