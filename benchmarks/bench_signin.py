@@ -7,6 +7,9 @@ freshly started emulator.
 
 sign-in: no token cached, the issuer's keys already read by this process (another user, variant
     or worker run), its connection kept; the floor keeps its connection too. Goal: within 1.3x.
+sign-in + masking index: the same, then one `masking.mask` call, which makes and indexes the
+    masked forms of what the sign-in registered (deferred to the first text that is masked: in a
+    pytest run, the next line written). What a sign-in costs a run that shows output.
 process's first: no keys known, no open connection (the floor opens a new connection too); four
     requests (the JWKS) against three.
 first on a fresh emulator: from OktaEmulator() to the first verified token through the client
@@ -26,7 +29,7 @@ from _paired import CpuTally, load_average, paired
 from _signin import bare_sign_in
 
 from pytest_okta_user import client as client_module
-from pytest_okta_user import flows
+from pytest_okta_user import flows, masking
 from pytest_okta_user.emulator import DEMO, OktaEmulator
 from pytest_okta_user.redact import Credentials
 from pytest_okta_user.tokens import Variant
@@ -110,6 +113,21 @@ def main() -> None:
             ).line("ms", 1000)
         )
         print(kept_cpu.paired("  the same, CPU (client + emulator)").line("ms", 1000))
+        indexed_cpu = CpuTally()
+
+        def sign_in_and_mask() -> None:
+            flows.exchange(variant, credentials)
+            masking.mask("the next line pytest writes")
+
+        print(
+            paired(
+                "sign-in + its masking index vs 3 bare trips",
+                lambda: timed(sign_in_and_mask, (indexed_cpu, "subject")),
+                lambda: timed(lambda: bare_sign_in(okta, kept), (indexed_cpu, "floor")),
+                pairs,
+            ).line("ms", 1000)
+        )
+        print(indexed_cpu.paired("  the same, CPU (client + emulator)").line("ms", 1000))
         kept.close()
     firsts, bound = [], []
     for _ in range(starts):
