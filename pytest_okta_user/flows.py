@@ -609,16 +609,19 @@ def browser_session(
     *,
     http: HttpOptions | None = None,
     clock: Callable[[], float] = time.time,
+    password_later: Callable[[], None] | None = None,
 ) -> OktaSession:
     """The Okta session of ``variant``'s user, for a browser: the one the user's sign-in started
     when Okta still knows it, else a new one from a fresh sessionToken through
-    ``/login/sessionCookieRedirect`` (one sign-in per user for every process, as for tokens)."""
+    ``/login/sessionCookieRedirect`` (one sign-in per user for every process, as for tokens).
+    ``password_later``: the password is not needed unless the stored session does not serve;
+    called (and raising when it is missing) just before the sign-in."""
     if not FLOW_TABLE[variant.flow].signs_in_user or variant.user is None:
         raise ConfigurationError(
             f"The {variant.flow} flow signs no user in, so it has no browser session.",
             f"give the test a flow that signs a user in (the okta marker's flow=, or {FLOW}).",
         )
-    _check(variant, credentials, None, None)
+    _check(variant, credentials, None, None, password_later=password_later is not None)
     user = UserKey(variant.org_url, variant.user, variant.instance)
     sessions.raise_if_refused(user)
     with OktaClient(variant.org_url, http=http, clock=clock) as client:
@@ -628,6 +631,8 @@ def browser_session(
         with sessions.signing_in(user, known) as newer:
             if newer is not None and _alive(client, sessions, newer):
                 return newer
+            if password_later is not None:
+                password_later()  # no session serves: the sign-in needs the password
             try:
                 session_token, info = _sign_in(
                     client,

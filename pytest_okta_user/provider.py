@@ -487,17 +487,8 @@ def build_provider(
     )
 
     def exchange(variant: Variant) -> TokenSet:
-        # Only here are the secrets needed (build_variant checked the rest). The password only if
-        # the user's Okta session does not serve (a browser flow whose user has one stored).
-        password_later = None
-        if _session_may_serve(sessions, variant):
-            _require_secrets(settings, variant, signing_in=False)
-
-            def password_later() -> None:
-                _require_secrets(settings, variant, signing_in=True)
-
-        else:
-            _require_secrets(settings, variant, signing_in=True)
+        # Only here are the secrets needed (build_variant checked the rest).
+        password_later = _secrets_for(variant, _session_may_serve(sessions, variant))
         from . import flows
 
         http = http_options(settings)
@@ -514,20 +505,34 @@ def build_provider(
         except OktaUserError as exc:
             raise _named_in(exc, settings, variant) from None
 
+    def _secrets_for(variant: Variant, session_may_serve: bool) -> Callable[[], None] | None:
+        """Check the secrets ``variant`` needs now; the password only when no Okta session of its
+        user may serve. Then the answer asks for it when the sign-in comes (None: checked)."""
+        if not session_may_serve:
+            _require_secrets(settings, variant, signing_in=True)
+            return None
+        _require_secrets(settings, variant, signing_in=False)
+        return lambda: _require_secrets(settings, variant, signing_in=True)
+
     def browser_session(variant: Variant) -> OktaSession:
-        _require_secrets(settings, variant, signing_in=True)
+        # Any flow that signs a user in: a stored session of the user serves the browser as is.
+        stored = variant.user is not None and sessions.current(_user_key(variant)) is not None
+        password_later = _secrets_for(variant, stored)
         try:
-            return _browser_session(variant)
+            return _browser_session(variant, password_later)
         except OktaUserError as exc:
             raise _named_in(exc, settings, variant) from None
 
-    def _browser_session(variant: Variant) -> OktaSession:
+    def _browser_session(
+        variant: Variant, password_later: Callable[[], None] | None = None
+    ) -> OktaSession:
         from . import flows
 
         return flows.browser_session(
             variant,
             credentials_of(settings, variant),
             sessions,
+            password_later=password_later,
             http=http_options(settings),
             clock=clock,
         )
@@ -583,7 +588,12 @@ def _session_may_serve(sessions: SessionStore, variant: Variant) -> bool:
     implicit) whose user has an Okta session stored, which answers ``/authorize`` alone."""
     if variant.flow not in _SESSION_FLOWS or variant.user is None:
         return False
-    return sessions.current(UserKey(variant.org_url, variant.user, variant.instance)) is not None
+    return sessions.current(_user_key(variant)) is not None
+
+
+def _user_key(variant: Variant) -> UserKey:
+    assert variant.user is not None
+    return UserKey(variant.org_url, variant.user, variant.instance)
 
 
 #: The flows an Okta session answers: /authorize with prompt=none and the session cookie.

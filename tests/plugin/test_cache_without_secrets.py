@@ -54,3 +54,37 @@ def test_a_second_run_without_the_password_is_served_from_the_cache(
     assert "OKTA_PASSWORD is set but empty, which counts as unset" in output
     assert "OKTA_CLIENT_SECRET is set but empty" in output
     assert "not asked because CI is set" in output
+
+
+BROWSER_SUITE = """
+def test_tokens(okta_access_token):
+    assert okta_access_token
+
+def test_browser(okta_browser_session):
+    assert okta_browser_session.cookies
+"""
+
+
+def test_a_browser_session_is_served_by_the_stored_okta_session_without_the_password(
+    pytester: pytest.Pytester, okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in okta.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OKTA_TOKEN_CACHE_DIR", str(pytester.path / "tokens"))
+    pytester.makepyfile(test_suite=BROWSER_SUITE)
+    pytester.runpytest_subprocess("-k", "test_tokens").assert_outcomes(passed=1)
+    assert okta.count("authn") == 1
+
+    # The password gone: the user's Okta session, stored by the first run, serves the browser.
+    monkeypatch.setenv("OKTA_PASSWORD", "")
+    pytester.runpytest_subprocess("-k", "test_browser").assert_outcomes(passed=1)
+    assert okta.count("authn") == 1
+    assert okta.count("sessions_me") == 1  # the stored session was asked about, and alive
+
+    # Without the stored session, a sign-in is needed: the error names the empty password.
+    for record in (pytester.path / "tokens").rglob("*.user"):
+        record.unlink()
+    third = pytester.runpytest_subprocess("-k", "test_browser", "-rA")
+    third.assert_outcomes(errors=1)
+    assert "OKTA_PASSWORD is set but empty, which counts as unset" in third.stdout.str()
+    assert okta.count("authn") == 1
