@@ -71,3 +71,25 @@ def test_the_index_holds_one_base64_alphabet() -> None:
     # Every piece is indexed folded ("+" and "/" as "-" and "_"): the standard and URL-safe
     # forms share one set of pieces, which the scan looks up folded too.
     assert not any("+" in piece or "/" in piece for piece in masking._REGISTRY.pieces)
+
+
+def test_a_value_indexed_before_the_run_key_changes_takes_the_new_label() -> None:
+    secret = "indexed-before-the-key-changed-0123456789"
+    before = masking.run_key()
+    masking.register(secret)
+    assert masking.mask(f"x {secret} y") == f"x <masked {fingerprint(secret)}> y"  # indexed
+    try:
+        masking.set_run_key("22" * 32)
+        assert masking.mask(f"x {secret} y") == f"x <masked {fingerprint(secret)}> y"
+        assert masking.mask(f"x {secret[3:20]} y") == "x <masked> y"  # a piece, still indexed
+    finally:
+        masking.set_run_key(before)
+
+
+def test_registered_as_a_token_then_as_a_password_before_any_mask() -> None:
+    # Both registrations are pending when the first mask indexes them: the password's label,
+    # which says nothing of the value, wins, as when each is indexed at once.
+    secret = "first-a-token-then-a-password-0123456789"
+    masking.register(secret)
+    masking.register(secret, fingerprinted=False)
+    assert masking.mask(f"[{secret}]") == "[<masked>]"
