@@ -50,7 +50,8 @@ def test_a_warm_run_imports_no_http_or_jwt_library(
     # Each process serves the cached token; one of them fetches the issuer's key ids for the run
     # (one JWKS request per issuer per run), the others read them from the cache folder.
     warm = _imported(pytester)
-    assert warm and all(modules == [] for modules in warm.values()), warm
+    assert warm
+    assert all(modules == [] for modules in warm.values()), warm
     assert set(warm) == ({"main", "gw0", "gw1"} if workers else {"main"})
 
 
