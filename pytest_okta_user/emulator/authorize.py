@@ -184,6 +184,19 @@ def authorize_checked(
             user_id=user.id,
             auth_time=auth_time,
             amr=amr,
+            # The tokens /token will hand out for this code (`grantkit.user_tokens`), signed while
+            # the client follows the redirect; /token uses them only if nothing they hold changed.
+            prepared=org.prepare(
+                base_url=call.base_url,
+                server=server,
+                app=app,
+                user=user,
+                scopes=scopes,
+                auth_time=auth_time,
+                amr=amr,
+                nonce=nonce,
+                want_id="openid" in scopes,
+            ),
         )
         answer["code"] = code
     if types & {"token", "id_token"}:

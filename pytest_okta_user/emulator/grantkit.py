@@ -13,7 +13,7 @@ from typing import Any
 from .authorize import PKCE_CHARS
 from .errors import OAuthError
 from .inputs import OAuthCall, Params
-from .minting import pkce_challenge
+from .minting import PreparedTokens, pkce_challenge
 from .model import Org
 from .ratelimits import user_limit_headers
 from .records import OPENID_ONLY_SCOPES, App, AuthServer, MintedTokens, User
@@ -87,9 +87,13 @@ def user_tokens(
     auth_time: float,
     amr: list[str],
     nonce: str | None = None,
+    prepared: PreparedTokens | None = None,
 ) -> dict[str, Any]:
     """The answer of a grant that signed `user` in: an access token, an ID token with `openid`,
-    and a refresh token where the app, the server and the scopes allow one."""
+    and a refresh token where the app, the server and the scopes allow one.
+
+    prepared: the tokens /authorize began signing for this grant (`Org.prepare`).
+    """
     server = call.server
     minted = org.mint(
         base_url=call.base_url,
@@ -102,5 +106,6 @@ def user_tokens(
         nonce=nonce,
         want_id="openid" in scopes,
         want_refresh=wants_refresh(app, server, scopes),
+        prepared=prepared,
     )
     return token_answer(minted)

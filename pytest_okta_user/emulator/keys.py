@@ -189,6 +189,17 @@ class KeyStore:
         """Make no more keys ahead (a stopped emulator's CPU is the next one's)."""
         self._stop_preparing.set()
 
+    def rotate(self, name: str) -> SigningKey:
+        """Okta's key rotation, on demand (https://developer.okta.com/docs/concepts/key-rotation/):
+        the published next key (`next:<name>`) signs from now on; a new next key is made when
+        the JWKS is next read. In this emulator only: a shared key file is not rewritten, and
+        tokens the old key signed no longer verify here (Okta keeps honouring them a while)."""
+        upcoming = self.get(f"next:{name}")
+        with self._lock:
+            self._keys[name] = upcoming
+            self._keys.pop(f"next:{name}", None)
+        return upcoming
+
     def by_kid(self, kid: str) -> SigningKey | None:
         with self._lock:
             return self._by_kid.get(kid)

@@ -12,7 +12,11 @@ auth_time nonce at_hash c_hash` plus the claims the granted scopes release.
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -22,6 +26,146 @@ from .keys import Clock, KeyStore, SigningKey
 from .records import AccessRecord, App, AuthServer, MintedTokens, RefreshRecord, User
 
 THIN_ID_TOKEN_CLAIMS = frozenset({"email", "name", "preferred_username"})
+
+
+@dataclass(frozen=True)
+class TokenPlan:
+    """A grant's tokens before they are signed: their claims (the ID token's without `at_hash`,
+    which needs the signed access token) and the keys to sign them with."""
+
+    now: int
+    access_claims: dict[str, Any] | None
+    access_key: SigningKey | None
+    id_claims: dict[str, Any] | None
+    id_key: SigningKey | None
+    c_hash: str | None
+
+    def signs_like(self, other: TokenPlan) -> bool:
+        """Whether both would sign the same tokens but for their random `jti`s: same claims
+        (iat/exp, so the same clock second; scopes, nonce, auth_time, profile, issuer...), the
+        same keys (a rotation in between changes them)."""
+        return (
+            self.access_key is other.access_key
+            and self.id_key is other.id_key
+            and self.c_hash == other.c_hash
+            and _but_jti(self.access_claims) == _but_jti(other.access_claims)
+            and _but_jti(self.id_claims) == _but_jti(other.id_claims)
+        )
+
+
+def _but_jti(claims: dict[str, Any] | None) -> dict[str, Any] | None:
+    if claims is None:
+        return None
+    return {k: v for k, v in claims.items() if k != "jti"}
+
+
+def _rs256(claims: dict[str, Any], key: SigningKey | None) -> str:
+    assert key is not None
+    return jwt.encode(claims, key.private_key, "RS256", headers={"kid": key.kid, "typ": None})
+
+
+def sign_plan(plan: TokenPlan) -> tuple[str, str | None]:
+    """The access token (empty when none is wanted) and the ID token (or None), signed. One after
+    the other: the ID token's `at_hash` is a hash of the signed access token."""
+    access_token = _rs256(plan.access_claims, plan.access_key) if plan.access_claims else ""
+    id_token = None
+    if plan.id_claims is not None:
+        claims = dict(plan.id_claims)
+        if access_token:
+            claims["at_hash"] = half_hash(access_token)
+        if plan.c_hash:
+            claims["c_hash"] = plan.c_hash
+        id_token = _rs256(claims, plan.id_key)
+    return access_token, id_token
+
+
+class PreparedTokens:
+    """A grant's tokens being signed ahead, on a background thread (OpenSSL signs with the GIL
+    released, so this runs beside the request threads): an issued code's tokens, signed while its
+    client reads the redirect and sends /token. Two RS256 signatures (~1 ms each) leave the
+    critical path of a sign-in.
+
+    Sound only when they are exactly what /token would sign: `take` compares the claims and keys
+    /token would use with the prepared ones (the clock's second, scopes, nonce, profile, keys...),
+    and hands out nothing otherwise. Nothing is recorded until the tokens are handed out (`mint`
+    records them as it does freshly signed ones), and they are dropped with their code.
+    """
+
+    #: Signing jobs queued or running, across emulators: past this, codes are issued without
+    #: preparing (each then signs at /token, as before), so codes never redeemed cannot pile work.
+    MAX_PENDING = 8
+    _pool: ThreadPoolExecutor | None = None
+    _pending = 0
+    _lock = threading.Lock()
+
+    __slots__ = ("_future", "_pid", "plan")
+
+    def __init__(self, plan: TokenPlan, future: Future[tuple[str, str | None]]) -> None:
+        self.plan = plan
+        self._future = future
+        # A forked child has no signing thread: what was being signed then never ends there.
+        self._pid = os.getpid()
+
+    def __repr__(self) -> str:
+        return "PreparedTokens(...)"
+
+    @classmethod
+    def start(cls, plan: TokenPlan) -> PreparedTokens | None:
+        with cls._lock:
+            if cls._pending >= cls.MAX_PENDING:
+                return None
+            cls._pending += 1
+            if cls._pool is None:
+                # Process-wide, threads made on demand: an emulator started and stopped per test
+                # leaves no threads of its own behind.
+                workers = max(1, min(4, os.cpu_count() or 1))
+                cls._pool = ThreadPoolExecutor(workers, thread_name_prefix="okta-emulator-sign")
+            pool = cls._pool
+        try:
+            future = pool.submit(sign_plan, plan)
+        except RuntimeError:  # the interpreter is shutting down
+            cls._done()
+            return None
+        # Called once the job has run or been cancelled, whichever comes.
+        future.add_done_callback(cls._done)
+        return cls(plan, future)
+
+    @classmethod
+    def _done(cls, _: object = None) -> None:
+        with cls._lock:
+            cls._pending -= 1
+
+    def take(self, plan: TokenPlan) -> tuple[str, str | None] | None:
+        """The prepared tokens if `plan` (what would be signed now) signs like them, else None
+        (and the work is dropped). A job not begun yet is cancelled: signing on the request's
+        thread is as quick as waiting for it."""
+        future = self._future
+        if not self.plan.signs_like(plan) or self._pid != os.getpid():
+            future.cancel()
+            return None
+        if future.cancel():
+            return None
+        return self.wait()
+
+    def wait(self) -> tuple[str, str | None] | None:
+        """The tokens once signed (None if the signing failed or was cancelled)."""
+        if self._pid != os.getpid():
+            return None
+        try:
+            return self._future.result()
+        except Exception:  # CancelledError included
+            return None
+
+
+def _forget_signers() -> None:
+    """A forked child starts with no signing thread and nothing pending (the parent's pool object
+    would queue jobs no thread runs)."""
+    PreparedTokens._pool = None
+    PreparedTokens._pending = 0
+    PreparedTokens._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_signers)
 
 
 class TokenMinting:
@@ -80,11 +224,34 @@ class TokenMinting:
         family: str | None = None,
         code: str | None = None,
         thin_id_token: bool = False,
+        prepared: PreparedTokens | None = None,
     ) -> MintedTokens:
-        """Sign the tokens of one grant; records them for introspect, revoke and reuse detection."""
-        now = int(self.clock.now())
-        issuer = self.issuer(base_url, server)
-        access_token = ""
+        """Sign the tokens of one grant; records them for introspect, revoke and reuse detection.
+
+        prepared: tokens `prepare` began signing for this grant; handed out instead only if they
+        hold exactly what would be signed now (see `PreparedTokens.take`).
+        """
+        plan = self.plan(
+            base_url=base_url,
+            server=server,
+            app=app,
+            user=user,
+            scopes=scopes,
+            auth_time=auth_time,
+            amr=amr,
+            nonce=nonce,
+            want_access=want_access,
+            want_id=want_id,
+            code=code,
+            thin_id_token=thin_id_token,
+        )
+        signed = prepared.take(plan) if prepared is not None else None
+        if signed is None:
+            signed = sign_plan(plan)
+        else:
+            plan = prepared.plan  # type: ignore[union-attr]
+        access_token, id_token = signed
+        now = plan.now
         lifetime = server.access_token_lifetime
         refreshing = want_refresh and user is not None
         if refreshing and family is None:
@@ -92,49 +259,13 @@ class TokenMinting:
             # token issued since the user authenticated, the first one included
             # (https://developer.okta.com/docs/guides/refresh-tokens/main/#refresh-token-reuse-detection).
             family = opaque_token(12)
-        if want_access:
-            jti = "AT." + opaque_token(32)
-            claims: dict[str, Any] = {
-                "ver": 1,
-                "jti": jti,
-                "iss": issuer,
-                "aud": base_url if server.is_org else server.audience,
-                "iat": now,
-                "exp": now + lifetime,
-                "cid": app.client_id,
-            }
-            if user is not None:
-                claims["uid"] = user.id
-            claims["scp"] = list(scopes)
-            if user is not None:
-                claims["auth_time"] = int(auth_time if auth_time is not None else now)
-                claims["sub"] = user.login
-            else:
-                claims["sub"] = app.client_id
-            key = self.signing_key(server, access_token=True)
-            access_token = jwt.encode(
-                claims, key.private_key, "RS256", headers={"kid": key.kid, "typ": None}
-            )
-            self.access_tokens[jti] = AccessRecord(
+        if plan.access_claims is not None:
+            # Recorded only now, when handed out: a prepared token never handed out (its code
+            # not redeemed, or redeemed when its claims no longer held) was never issued.
+            self.access_tokens[plan.access_claims["jti"]] = AccessRecord(
                 server.id, app.client_id, user.id if user else None, family, now + lifetime
             )
             self._added()
-        id_token = None
-        if want_id and user is not None:
-            id_token = self._mint_id_token(
-                issuer,
-                server,
-                app,
-                user,
-                scopes,
-                auth_time,
-                amr,
-                nonce,
-                access_token,
-                code,
-                now,
-                thin=thin_id_token,
-            )
         refresh_token = None
         if refreshing and user is not None:
             refresh_token = self.issue_refresh_token(
@@ -142,7 +273,89 @@ class TokenMinting:
             )
         return MintedTokens(access_token, lifetime, list(scopes), id_token, refresh_token)
 
-    def _mint_id_token(
+    def prepare(
+        self,
+        *,
+        base_url: str,
+        server: AuthServer,
+        app: App,
+        user: User,
+        scopes: list[str],
+        auth_time: float,
+        amr: list[str],
+        nonce: str | None,
+        want_id: bool,
+    ) -> PreparedTokens | None:
+        """Begin signing, off the request's thread, the tokens a grant is expected to hand out
+        soon (an issued code's, at /token): the arguments are `mint`'s. Nothing is recorded;
+        None when the signers are busy (the grant then signs as it always did)."""
+        plan = self.plan(
+            base_url=base_url,
+            server=server,
+            app=app,
+            user=user,
+            scopes=scopes,
+            auth_time=auth_time,
+            amr=amr,
+            nonce=nonce,
+            want_access=True,
+            want_id=want_id,
+        )
+        return PreparedTokens.start(plan)
+
+    def plan(
+        self,
+        *,
+        base_url: str,
+        server: AuthServer,
+        app: App,
+        user: User | None,
+        scopes: list[str],
+        auth_time: float | None = None,
+        amr: list[str] | None = None,
+        nonce: str | None = None,
+        want_access: bool = True,
+        want_id: bool = False,
+        code: str | None = None,
+        thin_id_token: bool = False,
+    ) -> TokenPlan:
+        """What the grant's tokens hold (their claims and keys), before they are signed."""
+        now = int(self.clock.now())
+        issuer = self.issuer(base_url, server)
+        access_claims: dict[str, Any] | None = None
+        access_key: SigningKey | None = None
+        if want_access:
+            lifetime = server.access_token_lifetime
+            access_claims = {
+                "ver": 1,
+                "jti": "AT." + opaque_token(32),
+                "iss": issuer,
+                "aud": base_url if server.is_org else server.audience,
+                "iat": now,
+                "exp": now + lifetime,
+                "cid": app.client_id,
+            }
+            if user is not None:
+                access_claims["uid"] = user.id
+            access_claims["scp"] = list(scopes)
+            if user is not None:
+                access_claims["auth_time"] = int(auth_time if auth_time is not None else now)
+                access_claims["sub"] = user.login
+            else:
+                access_claims["sub"] = app.client_id
+            access_key = self.signing_key(server, access_token=True)
+        id_claims: dict[str, Any] | None = None
+        id_key: SigningKey | None = None
+        if want_id and user is not None:
+            id_claims = self._id_claims(
+                issuer, server, app, user, scopes, auth_time, amr, nonce, now, thin=thin_id_token
+            )
+            id_key = self.signing_key(server, access_token=False)
+        return TokenPlan(
+            now, access_claims, access_key, id_claims, id_key, half_hash(code) if code else None
+        )
+
+    def _id_claims(
         self,
         issuer: str,
         server: AuthServer,
@@ -152,12 +365,11 @@ class TokenMinting:
         auth_time: float | None,
         amr: list[str] | None,
         nonce: str | None,
-        access_token: str,
-        code: str | None,
         now: int,
         *,
         thin: bool = False,
-    ) -> str:
+    ) -> dict[str, Any]:
+        """An ID token's claims but `at_hash` and `c_hash` (added as it is signed)."""
         claims: dict[str, Any] = {
             "sub": user.id,
             "ver": 1,
@@ -179,12 +391,7 @@ class TokenMinting:
             # (https://developer.okta.com/docs/reference/api/oidc/#scope-dependent-claims-not-always-returned).
             released = {k: v for k, v in released.items() if k in THIN_ID_TOKEN_CLAIMS}
         claims.update(released)
-        if access_token:
-            claims["at_hash"] = half_hash(access_token)
-        if code:
-            claims["c_hash"] = half_hash(code)
-        key = self.signing_key(server, access_token=False)
-        return jwt.encode(claims, key.private_key, "RS256", headers={"kid": key.kid, "typ": None})
+        return claims
 
     def user_claims(self, user: User, scopes: Iterable[str]) -> dict[str, Any]:
         """The OIDC claims a user's granted scopes release (ID token and userinfo)."""

@@ -18,7 +18,7 @@ import pyotp
 
 from .ids import okta_id, opaque_token
 from .keys import Clock, KeyStore
-from .minting import TokenMinting
+from .minting import PreparedTokens, TokenMinting
 from .policies import POLICIES
 from .ratelimits import RateLimiter
 from .records import (
@@ -585,8 +585,11 @@ class Org(TokenMinting):
             return None
         return record
 
-    def use_code(self, record: AuthCode) -> None:
+    def use_code(self, record: AuthCode) -> PreparedTokens | None:
+        """Mark the code used; its prepared tokens (if any) are the caller's, no longer its."""
         record.used = True
+        prepared, record.prepared = record.prepared, None
+        return prepared  # type: ignore[no-any-return]
 
     def use_assertion(self, marker: str, until: float) -> bool:
         """Record a client assertion's `jti` until it expires; False if it was seen already."""

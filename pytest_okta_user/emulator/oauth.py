@@ -79,7 +79,7 @@ def grant_code(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, A
     if user is None or user.status != "ACTIVE":
         raise OAuthError("invalid_authorization_code")
     check_user_limit(org, user.login)
-    org.use_code(record)
+    prepared = org.use_code(record)
     return user_tokens(
         org,
         call,
@@ -89,6 +89,7 @@ def grant_code(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str, A
         auth_time=record.auth_time,
         amr=record.amr,
         nonce=record.nonce,
+        prepared=prepared,
     )
 
 

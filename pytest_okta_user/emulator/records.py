@@ -211,6 +211,8 @@ class AuthCode:
     amr: list[str]
     expires_at: float
     used: bool = False
+    #: The tokens /token would hand out for it, being signed ahead (`minting.PreparedTokens`).
+    prepared: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)

@@ -24,9 +24,11 @@ import contextlib
 import queue
 import socket
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
+from werkzeug.exceptions import InternalServerError
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 # The most unread body bytes drained to keep a connection (more: the connection is closed).
@@ -74,17 +76,6 @@ class _CountingReader:
         return getattr(self._raw, name)
 
 
-class _NothingMore:
-    """Stands in for the connection's stream while werkzeug answers: after each answer werkzeug
-    reads whatever has arrived (to let a client see a 413 rather than a reset), which on a kept
-    connection is the next request."""
-
-    def read(self, size: int = -1) -> bytes:
-        return b""
-
-    readline = read
-
-
 class _AccessLine:
     """werkzeug's access-log line for one answer, made when it is formatted (``%s``)."""
 
@@ -115,6 +106,8 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
     _body: _CountingReader | None = None
+    # http.server's buffer of the head being written (`send_header` appends to it).
+    _headers_buffer: list[bytes]
 
     def run_wsgi(self) -> None:
         length = (self.headers.get("Content-Length") or "0").strip()
@@ -126,11 +119,11 @@ class KeepAliveHandler(WSGIRequestHandler):
             self.close_connection = True
             return
         self._body = body = _CountingReader(self.rfile)
-        stream, self.rfile = self.rfile, _NothingMore()  # type: ignore[assignment]
         try:
-            super().run_wsgi()
-        finally:
-            self.rfile = stream
+            self._answer()
+        except self.connection_dropped_errors:
+            self.close_connection = True
+            return
         left = int(length) - body.consumed
         try:
             while left > 0 and not body.broken:
@@ -142,6 +135,69 @@ class KeepAliveHandler(WSGIRequestHandler):
             left = -1
         if left or body.broken:
             self.close_connection = True
+
+    def _answer(self) -> None:
+        """werkzeug's `run_wsgi` for a body of known length, less two costs of each answer:
+
+        * werkzeug sends the head and the body in two writes; here one. Each socket call lets
+          the GIL go, and a client in the same process (a test's) then takes it: the second
+          write waited for the client to hand it back.
+        * after each answer werkzeug polls the connection for unread body bytes (a selector made,
+          registered, polled and closed: four more such calls, and up to 10 ms of waiting for
+          the next request); here the body's own count says what is left (`run_wsgi` drains it).
+
+        The rest is werkzeug's: `100 Continue`, the environ, a 500 (logged) for an exception
+        escaping the app (EmulatorApp answers every error itself), `Content-Length` or chunking.
+        """
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        started: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            started[:] = [status, headers]
+            return chunks.append
+
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                chunks.extend(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:
+            if self.server.passthrough_errors:
+                raise
+            self.server.log("error", "Error on request:\n%s", traceback.format_exc())
+            chunks.clear()
+            chunks.extend(InternalServerError()(environ, start_response))
+            self.close_connection = True
+        status, headers = started
+        code, _, reason = str(status).partition(" ")
+        self.send_response(int(code), reason)
+        names = set()
+        for name, value in headers:
+            self.send_header(name, value)
+            names.add(name.lower())
+        payload = b"".join(chunks)
+        if (
+            "content-length" not in names
+            and self.command != "HEAD"
+            and not (100 <= int(code) < 200 or int(code) in (204, 304))
+        ):
+            self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            WSGIRequestHandler.send_header(self, "Connection", "close")
+        else:
+            self.send_header("Connection", "close")  # sent if the body never fully came
+        self._headers_buffer.append(b"\r\n")  # end_headers, but written with the body
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        self.wfile.write(head + payload)
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()

@@ -1,0 +1,146 @@
+"""The keep-alive server's own answer path (serving.KeepAliveHandler): one write per answer, no
+poll after it, and werkzeug's behaviour kept for HEAD, bodies without a length, pipelined
+requests and an exception escaping the app (no timing)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pytest_okta_user.emulator import OktaEmulator
+from pytest_okta_user.emulator.serving import KeepAliveHandler, PooledWSGIServer
+
+App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+PATIENCE = 10.0
+
+
+def get(path: str, port: int) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+
+class Answers:
+    """HTTP/1.1 answers read off one connection, each framed by its Content-Length; bytes of the
+    next answer that arrived with one are kept for it (pipelining)."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.data = b""
+
+    def next(self) -> tuple[str, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.data:
+            chunk = self.connection.recv(65536)
+            assert chunk, f"connection closed mid-answer: {self.data!r}"
+            self.data += chunk
+        head, _, self.data = self.data.partition(b"\r\n\r\n")
+        status, *lines = head.decode("latin-1").split("\r\n")
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+        length = int(headers.get("content-length", "0"))
+        while len(self.data) < length:
+            chunk = self.connection.recv(65536)
+            assert chunk, "connection closed mid-body"
+            self.data += chunk
+        body, self.data = self.data[:length], self.data[length:]
+        return status, headers, body
+
+
+def read_answer(connection: socket.socket) -> tuple[str, dict[str, str], bytes]:
+    """One answer on a connection nothing else is pipelined on."""
+    answers = Answers(connection)
+    answer = answers.next()
+    assert answers.data == b"", "more than one answer arrived"
+    return answer
+
+
+class _Quiet(KeepAliveHandler):
+    timeout = PATIENCE
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        return None
+
+
+@contextmanager
+def serving(app: App) -> Iterator[tuple[int, list[str]]]:
+    """`app` behind the emulator's server; yields its port and what the server logged."""
+    logged: list[str] = []
+    server = PooledWSGIServer("127.0.0.1", 0, app, _Quiet)
+    server.log = lambda type, message, *args: logged.append(message % args)  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.server_port, logged
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        thread.join(PATIENCE)
+
+
+def test_head_has_the_get_length_and_no_body_and_keeps_the_connection(
+    okta: OktaEmulator,
+) -> None:
+    path = "/oauth2/default/v1/keys"
+    head = f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1:{okta.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", okta.port), timeout=PATIENCE) as connection:
+        connection.sendall(get(path, okta.port))
+        _, _, body = read_answer(connection)
+        connection.sendall(head)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += connection.recv(65536)
+        status, _, rest = data.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 200")
+        assert f"Content-Length: {len(body)}".encode() in status
+        assert rest == b""
+        # Nothing followed the head: the next answer on the connection is the next request's.
+        connection.sendall(get(path, okta.port))
+        status_line, _, again = read_answer(connection)
+        assert status_line.startswith("HTTP/1.1 200")
+        assert json.loads(again) == json.loads(body)
+
+
+def test_pipelined_requests_are_answered_in_order(okta: OktaEmulator) -> None:
+    paths = ["/oauth2/default/v1/keys", "/oauth2/default/.well-known/openid-configuration"]
+    with socket.create_connection(("127.0.0.1", okta.port), timeout=PATIENCE) as connection:
+        connection.sendall(b"".join(get(path, okta.port) for path in paths))
+        answers = Answers(connection)
+        first = json.loads(answers.next()[2])
+        second = json.loads(answers.next()[2])
+    assert "keys" in first
+    assert second["issuer"] == okta.issuer
+
+
+def test_a_body_without_a_length_gets_one_and_the_connection_stays() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"one ", b"two"]
+
+    with serving(app) as (port, _), socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.settimeout(PATIENCE)
+        for _ in range(2):
+            connection.sendall(get("/", port))
+            status, headers, body = read_answer(connection)
+            assert status.startswith("HTTP/1.1 200")
+            assert headers["content-length"] == "7"
+            assert body == b"one two"
+            assert headers.get("connection", "").lower() != "close"
+
+
+def test_an_exception_escaping_the_app_is_a_logged_500_that_ends_the_connection() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        raise RuntimeError("boom")
+
+    with (
+        serving(app) as (port, logged),
+        socket.create_connection(("127.0.0.1", port)) as connection,
+    ):
+        connection.settimeout(PATIENCE)
+        connection.sendall(get("/", port))
+        status, headers, _ = read_answer(connection)
+        assert status.startswith("HTTP/1.1 500")
+        assert headers["connection"].lower() == "close"
+        assert connection.recv(1024) == b""
+    assert any("RuntimeError: boom" in line for line in logged)
