@@ -117,6 +117,9 @@ def main() -> None:
         with OktaEmulator() as okta:
             env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_")}
             env.pop("PYTEST_ADDOPTS", None)
+            # As users run pytest: compiled and assertion-rewritten modules cached (a shell with
+            # PYTHONDONTWRITEBYTECODE makes both sides rewrite every plugin's modules each run).
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
             env.update(okta.env())
             env["OKTA_TOKEN_CACHE_DIR"] = str(root / "cache")
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))

@@ -45,15 +45,12 @@ def fetch_jwks(url: str, *, timeout: float) -> tuple[dict[str, Any], float] | No
     does not take the request (a proxy is configured, the scheme is neither http nor https, no CA
     bundle can be found) or the answer is not a plain ``200`` with a key set (an error, a
     redirect, a connection failure): the caller then asks through the client."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or _proxy_configured():
+        return None
     import http.client
     import json
-    import urllib.request
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if urllib.request.getproxies():
-        return None
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"
@@ -83,6 +80,22 @@ def fetch_jwks(url: str, *, timeout: float) -> tuple[dict[str, Any], float] | No
     if status != 200 or not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         return None
     return jwks, max_age(cache_control)
+
+
+def _proxy_configured() -> bool:
+    """Whether requests might send the request through a proxy: a ``*_proxy`` variable in the
+    environment (``no_proxy`` aside), or, on macOS and Windows, the system's settings, which
+    ``urllib.request.getproxies`` reads as requests does (it is imported only there: it imports
+    ``ssl`` and ``email``)."""
+    for name, value in os.environ.items():
+        lowered = name.lower()
+        if value and lowered.endswith("_proxy") and lowered != "no_proxy":
+            return True
+    if sys.platform in ("darwin", "win32"):
+        import urllib.request
+
+        return bool(urllib.request.getproxies())
+    return False
 
 
 def _tls_context() -> Any:

@@ -36,14 +36,24 @@ def test_a_json_answer_without_a_key_set_is_left_to_the_client(okta: OktaEmulato
     assert fetch_jwks(f"{okta.issuer}/.well-known/openid-configuration", timeout=5) is None
 
 
+@pytest.mark.parametrize("name", ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"])
 def test_a_configured_proxy_is_left_to_the_client(
-    okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch
+    okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
     assert fetch_jwks(f"{okta.issuer}/v1/keys", timeout=5) is None
     assert okta.count("keys") == 0
+
+
+def test_no_proxy_alone_or_an_empty_proxy_variable_is_no_proxy(
+    okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "example.com")
+    monkeypatch.setenv("HTTPS_PROXY", "")
+
+    assert fetch_jwks(f"{okta.issuer}/v1/keys", timeout=5) is not None
 
 
 def test_nothing_listening_is_left_to_the_client(okta: OktaEmulator) -> None:
