@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from .errors import OAuthError, PageError
 from .inputs import OAuthCall, Params
+from .minting import TokenGrant
 from .model import Org
 from .policies import satisfied
 from .records import OPENID_ONLY_SCOPES, App, User
@@ -173,6 +174,7 @@ def authorize_checked(
         return SIGN_IN
     answer: dict[str, str] = {}
     code = None
+    grant = TokenGrant(call.base_url, server, app, user, scopes, auth_time, amr, nonce)
     if "code" in types:
         code = org.issue_code(
             client_id=app.client_id,
@@ -186,29 +188,12 @@ def authorize_checked(
             amr=amr,
             # The tokens /token will hand out for this code (`grantkit.user_tokens`), signed while
             # the client follows the redirect; /token uses them only if nothing they hold changed.
-            prepared=org.prepare(
-                base_url=call.base_url,
-                server=server,
-                app=app,
-                user=user,
-                scopes=scopes,
-                auth_time=auth_time,
-                amr=amr,
-                nonce=nonce,
-                want_id="openid" in scopes,
-            ),
+            prepared=org.prepare(grant, want_id="openid" in scopes),
         )
         answer["code"] = code
     if types & {"token", "id_token"}:
         minted = org.mint(
-            base_url=call.base_url,
-            server=server,
-            app=app,
-            user=user,
-            scopes=scopes,
-            auth_time=auth_time,
-            amr=amr,
-            nonce=nonce,
+            grant,
             want_access="token" in types,
             want_id="id_token" in types,
             code=code,

@@ -13,7 +13,7 @@ from typing import Any
 from .authorize import PKCE_CHARS
 from .errors import OAuthError
 from .inputs import OAuthCall, Params
-from .minting import PreparedTokens, pkce_challenge
+from .minting import PreparedTokens, TokenGrant, pkce_challenge
 from .model import Org
 from .ratelimits import user_limit_headers
 from .records import OPENID_ONLY_SCOPES, App, AuthServer, MintedTokens, User
@@ -96,14 +96,7 @@ def user_tokens(
     """
     server = call.server
     minted = org.mint(
-        base_url=call.base_url,
-        server=server,
-        app=app,
-        user=user,
-        scopes=scopes,
-        auth_time=auth_time,
-        amr=amr,
-        nonce=nonce,
+        TokenGrant(call.base_url, server, app, user, scopes, auth_time, amr, nonce),
         want_id="openid" in scopes,
         want_refresh=wants_refresh(app, server, scopes),
         prepared=prepared,

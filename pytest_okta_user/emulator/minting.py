@@ -29,6 +29,21 @@ THIN_ID_TOKEN_CLAIMS = frozenset({"email", "name", "preferred_username"})
 
 
 @dataclass(frozen=True)
+class TokenGrant:
+    """Whom one grant's tokens are for, from which server and app, with what: what `plan`,
+    `prepare` and `mint` take, so that the grants (code, implicit, refresh, ...) name it once."""
+
+    base_url: str
+    server: AuthServer
+    app: App
+    user: User | None
+    scopes: list[str]
+    auth_time: float | None = None
+    amr: list[str] | None = None
+    nonce: str | None = None
+
+
+@dataclass(frozen=True)
 class TokenPlan:
     """A grant's tokens before they are signed: their claims (the ID token's without `at_hash`,
     which needs the signed access token) and the keys to sign them with."""
@@ -209,15 +224,8 @@ class TokenMinting:
 
     def mint(
         self,
+        grant: TokenGrant,
         *,
-        base_url: str,
-        server: AuthServer,
-        app: App,
-        user: User | None,
-        scopes: list[str],
-        auth_time: float | None = None,
-        amr: list[str] | None = None,
-        nonce: str | None = None,
         want_access: bool = True,
         want_id: bool = False,
         want_refresh: bool = False,
@@ -232,18 +240,7 @@ class TokenMinting:
         hold exactly what would be signed now (see `PreparedTokens.take`).
         """
         plan = self.plan(
-            base_url=base_url,
-            server=server,
-            app=app,
-            user=user,
-            scopes=scopes,
-            auth_time=auth_time,
-            amr=amr,
-            nonce=nonce,
-            want_access=want_access,
-            want_id=want_id,
-            code=code,
-            thin_id_token=thin_id_token,
+            grant, want_access=want_access, want_id=want_id, code=code, thin_id_token=thin_id_token
         )
         signed = prepared.take(plan) if prepared is not None else None
         if signed is None:
@@ -252,6 +249,7 @@ class TokenMinting:
             plan = prepared.plan  # type: ignore[union-attr]
         access_token, id_token = signed
         now = plan.now
+        server, app, user = grant.server, grant.app, grant.user
         lifetime = server.access_token_lifetime
         refreshing = want_refresh and user is not None
         if refreshing and family is None:
@@ -269,57 +267,40 @@ class TokenMinting:
         refresh_token = None
         if refreshing and user is not None:
             refresh_token = self.issue_refresh_token(
-                server, app, user, scopes, auth_time or now, amr or ["pwd"], family
+                server,
+                app,
+                user,
+                grant.scopes,
+                grant.auth_time or now,
+                grant.amr or ["pwd"],
+                family,
             )
-        return MintedTokens(access_token, lifetime, list(scopes), id_token, refresh_token)
+        return MintedTokens(access_token, lifetime, list(grant.scopes), id_token, refresh_token)
 
-    def prepare(
-        self,
-        *,
-        base_url: str,
-        server: AuthServer,
-        app: App,
-        user: User,
-        scopes: list[str],
-        auth_time: float,
-        amr: list[str],
-        nonce: str | None,
-        want_id: bool,
-    ) -> PreparedTokens | None:
+    def prepare(self, grant: TokenGrant, *, want_id: bool) -> PreparedTokens | None:
         """Begin signing, off the request's thread, the tokens a grant is expected to hand out
-        soon (an issued code's, at /token): the arguments are `mint`'s. Nothing is recorded;
-        None when the signers are busy (the grant then signs as it always did)."""
-        plan = self.plan(
-            base_url=base_url,
-            server=server,
-            app=app,
-            user=user,
-            scopes=scopes,
-            auth_time=auth_time,
-            amr=amr,
-            nonce=nonce,
-            want_access=True,
-            want_id=want_id,
-        )
-        return PreparedTokens.start(plan)
+        soon (an issued code's, at /token, with an access token). Nothing is recorded; None when
+        the signers are busy (the grant then signs as it always did)."""
+        return PreparedTokens.start(self.plan(grant, want_id=want_id))
 
     def plan(
         self,
+        grant: TokenGrant,
         *,
-        base_url: str,
-        server: AuthServer,
-        app: App,
-        user: User | None,
-        scopes: list[str],
-        auth_time: float | None = None,
-        amr: list[str] | None = None,
-        nonce: str | None = None,
         want_access: bool = True,
         want_id: bool = False,
         code: str | None = None,
         thin_id_token: bool = False,
     ) -> TokenPlan:
         """What the grant's tokens hold (their claims and keys), before they are signed."""
+        base_url, server, app, user, scopes = (
+            grant.base_url,
+            grant.server,
+            grant.app,
+            grant.user,
+            grant.scopes,
+        )
+        auth_time, amr, nonce = grant.auth_time, grant.amr, grant.nonce
         now = int(self.clock.now())
         issuer = self.issuer(base_url, server)
         access_claims: dict[str, Any] | None = None

@@ -26,6 +26,7 @@ from .grantkit import (
     user_tokens,
 )
 from .inputs import OAuthCall, Params
+from .minting import TokenGrant
 from .model import Org
 from .policies import is_oie, server_grants
 from .records import INTERACTION_CODE_GRANT, OPENID_ONLY_SCOPES, App, User
@@ -120,13 +121,7 @@ def grant_refresh(org: Org, call: OAuthCall, app: App, form: Params) -> dict[str
         raise OAuthError("invalid_refresh_token")
     check_user_limit(org, user.login)
     minted = org.mint(
-        base_url=call.base_url,
-        server=server,
-        app=app,
-        user=user,
-        scopes=scopes,
-        auth_time=record.auth_time,
-        amr=record.amr,
+        TokenGrant(call.base_url, server, app, user, scopes, record.auth_time, record.amr),
         want_id="openid" in scopes,
         family=record.family,
     )
@@ -181,7 +176,7 @@ def grant_client_credentials(org: Org, call: OAuthCall, app: App, form: Params) 
         known = all(s in server.scopes for s in scopes)
     if not known:
         raise OAuthError("invalid_scope")
-    minted = org.mint(base_url=call.base_url, server=server, app=app, user=None, scopes=scopes)
+    minted = org.mint(TokenGrant(call.base_url, server, app, None, scopes))
     return token_answer(minted)
 
 

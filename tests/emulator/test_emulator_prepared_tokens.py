@@ -15,17 +15,6 @@ from pytest_okta_user.emulator import DEMO, OktaEmulator
 WEB = (DEMO.web_client_id, DEMO.web_client_secret)
 
 
-def redeem(client: Client, code: str, verifier: str) -> dict[str, Any]:
-    response = client.token(
-        grant_type="authorization_code",
-        code=code,
-        redirect_uri=DEMO.web_redirect_uri,
-        code_verifier=verifier,
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 def claims(token: str) -> dict[str, Any]:
     return dict(jwt.decode(token, options={"verify_signature": False}))
 
@@ -73,7 +62,7 @@ def test_an_issued_code_has_its_tokens_signed_ahead_and_they_are_valid(
     verifier, _ = pkce_pair()
     code = client.code(verifier=verifier, scope="openid profile email")
     prepared = signed_ahead(frozen, code)
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     # Handed out: the very tokens signed ahead (their jtis), recorded as issued now.
     assert claims(tokens["access_token"])["jti"] == prepared.plan.access_claims["jti"]
     assert claims(tokens["id_token"])["jti"] == prepared.plan.id_claims["jti"]
@@ -94,7 +83,7 @@ def test_a_clock_moved_between_authorize_and_token_gets_fresh_tokens(
     prepared = signed_ahead(frozen, code)
     issued_at = int(frozen.clock.now())
     frozen.clock.advance(7)
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     access, id_claims = claims(tokens["access_token"]), claims(tokens["id_token"])
     assert access["iat"] == issued_at + 7
     assert access["exp"] == issued_at + 7 + 3600
@@ -109,7 +98,7 @@ def test_unused_prepared_tokens_were_never_issued(frozen: OktaEmulator, client: 
     code = client.code(verifier=verifier)
     prepared = signed_ahead(frozen, code)
     frozen.clock.advance(1)
-    redeem(client, code, verifier)
+    client.redeem(code, verifier)
     unused = prepared.wait()
     assert unused is not None
     unused_access, _ = unused
@@ -134,7 +123,7 @@ def test_codes_never_redeemed_record_no_tokens(frozen: OktaEmulator, client: Cli
 def test_a_replayed_code_is_refused_as_before(frozen: OktaEmulator, client: Client) -> None:
     verifier, _ = pkce_pair()
     code = client.code(verifier=verifier)
-    redeem(client, code, verifier)
+    client.redeem(code, verifier)
     replay = client.token(
         grant_type="authorization_code",
         code=code,
@@ -164,7 +153,7 @@ def test_a_wrong_verifier_is_refused_and_the_code_still_redeems(
     assert wrong.json()["error"] == "invalid_grant"
     assert "PKCE verification failed" in wrong.json()["error_description"]
     assert frozen.org.record_counts()["access_tokens"] == 0
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     assert introspect(frozen, client, tokens["access_token"])["active"] is True
 
 
@@ -176,7 +165,7 @@ def test_a_key_rotation_between_authorize_and_token_signs_with_the_new_key(
     prepared = signed_ahead(frozen, code)
     old_kid = prepared.plan.access_key.kid
     new_key = frozen.org.keys.rotate("as:default")
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     for token in (tokens["access_token"], tokens["id_token"]):
         assert jwt.get_unverified_header(token)["kid"] == new_key.kid != old_kid
     verified(frozen, client, tokens["id_token"], DEMO.web_client_id)
@@ -191,7 +180,7 @@ def test_a_profile_changed_between_authorize_and_token_is_in_the_id_token(
     signed_ahead(frozen, code)
     with frozen.org.lock:
         frozen.org.user(DEMO.user_id).profile["firstName"] = "Renamed"  # type: ignore[union-attr]
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     assert claims(tokens["id_token"])["given_name"] == "Renamed"
 
 
@@ -203,7 +192,7 @@ def test_a_server_lifetime_changed_between_authorize_and_token_is_in_the_tokens(
     signed_ahead(frozen, code)
     with frozen.org.lock:
         frozen.org.servers[DEMO.auth_server_id].access_token_lifetime = 600
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     access = claims(tokens["access_token"])
     assert access["exp"] - access["iat"] == 600
     assert tokens["expires_in"] == 600
@@ -215,7 +204,7 @@ def test_refresh_tokens_are_issued_at_token_time_as_before(
     verifier, _ = pkce_pair()
     code = client.code(verifier=verifier, scope="openid offline_access")
     signed_ahead(frozen, code)
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     assert introspect(frozen, client, tokens["refresh_token"])["active"] is True
     refreshed = client.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
@@ -236,6 +225,6 @@ def test_with_the_signers_busy_a_code_is_issued_without_and_token_signs_as_befor
     verifier, _ = pkce_pair()
     code = client.code(verifier=verifier)
     assert prepared_for(frozen, code) is None
-    tokens = redeem(client, code, verifier)
+    tokens = client.redeem(code, verifier)
     verified(frozen, client, tokens["id_token"], DEMO.web_client_id)
     assert introspect(frozen, client, tokens["access_token"])["active"] is True

@@ -134,7 +134,10 @@ class Client:
     ) -> dict[str, Any]:
         """Code + PKCE exchange for the demo web app."""
         verifier, _ = pkce_pair()
-        code = self.code(server, scope=scope, verifier=verifier)
+        return self.redeem(self.code(server, scope=scope, verifier=verifier), verifier, server)
+
+    def redeem(self, code: str, verifier: str, server: str = "default") -> dict[str, Any]:
+        """The demo web app's /token answer for ``code`` (it must succeed)."""
         response = self.token(
             server,
             grant_type="authorization_code",
