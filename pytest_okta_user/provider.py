@@ -57,7 +57,7 @@ from .errors import (
     TokenCacheWarning,
 )
 from .options import FLOW_TABLE
-from .sessions import OktaSession, SessionStore, UserKey
+from .sessions import SESSION_TRUSTED_FOR, OktaSession, SessionStore, UserKey
 from .tokens import TokenSet, Variant, jwt_kid
 
 if TYPE_CHECKING:
@@ -677,9 +677,11 @@ def _published_key_ids(
 
 def serves_from_cache(settings: Settings, *, clock: Callable[[], float] = time.time) -> bool:
     """Whether the token cache holds a token for the settings' own variant (no marker) that the
-    provider would hand out now, so that a run using only it needs no password: the plugin and
-    the ``okta-user`` command then ask for none (a token withdrawn by its issuer is noticed only
-    when served, and then asks for the password in the missing-settings message)."""
+    provider would hand out now, or an Okta session of its user (a code, pkce or implicit flow)
+    started less than ``sessions.SESSION_TRUSTED_FOR`` ago, which answers its ``/authorize``
+    alone: a run using only it needs no password, and the plugin and the ``okta-user`` command
+    then ask for none. A token withdrawn by its issuer, or a session Okta has ended, is noticed
+    when used, and then asks for the password in the missing-settings message."""
     from .marker import OktaRequest, build_variant
 
     folder = settings[options.CACHE_DIR].value
@@ -689,8 +691,14 @@ def serves_from_cache(settings: Settings, *, clock: Callable[[], float] = time.t
         variant = build_variant(settings, OktaRequest())
     except OktaUserError:
         return False
-    tokens, _problem = TokenCache.inside(folder).inspect(variant)
-    return tokens is not None and _fresh(tokens, clock(), settings[options.MIN_TTL].value)
+    cache = TokenCache.inside(folder)
+    tokens, _problem = cache.inspect(variant)
+    if tokens is not None and _fresh(tokens, clock(), settings[options.MIN_TTL].value):
+        return True
+    if variant.flow not in _SESSION_FLOWS or variant.user is None:
+        return False
+    session, _step = cache.load_user(_user_key(variant))
+    return session is not None and clock() - session.started_at < SESSION_TRUSTED_FOR
 
 
 def http_options(settings: Settings) -> HttpOptions:

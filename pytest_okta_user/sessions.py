@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 #: RFC 6238's time step, as Okta's TOTP factors use it.
 TOTP_STEP = 30
+#: How long an Okta session is taken to last after its sign-in without asking Okta: the idle
+#: time of a typical global session policy rule (``maxSessionIdleMinutes: 120``,
+#: https://developer.okta.com/docs/guides/keep-me-signed-in/main/). Okta may keep it longer (use
+#: resets the idle time; the default rule's lifetime is 24 h) or end it sooner (a sign-out).
+SESSION_TRUSTED_FOR = 7200.0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pytest_okta_user.emulator import OktaEmulator
 from pytest_okta_user.errors import MissingSettingsError, RequestTimeout
 from pytest_okta_user.marker import OktaRequest, build_variant
 from pytest_okta_user.provider import TokenProvider, build_provider, serves_from_cache
+from pytest_okta_user.sessions import SESSION_TRUSTED_FOR, OktaSession, SessionCookie, UserKey
 from pytest_okta_user.settings import resolve
 from pytest_okta_user.tokens import TokenSet, Variant
 
@@ -161,3 +162,38 @@ def test_a_cached_token_needs_no_secrets_and_a_sign_in_names_them(
     assert "OKTA_PASSWORD (environment only; OKTA_PASSWORD is set but empty" in message
     assert "OKTA_CLIENT_SECRET" in message
     assert okta.count("authn") == 1
+
+
+@pytest.mark.parametrize(
+    ("flow", "started_ago", "serves"),
+    [
+        ("pkce", 60.0, True),
+        ("code", SESSION_TRUSTED_FOR - 60, True),
+        ("pkce", SESSION_TRUSTED_FOR + 60, False),  # Okta may have ended it: ask
+        ("password", 60.0, False),  # a session answers no password grant
+    ],
+)
+def test_a_stored_okta_session_of_the_user_serves_without_the_password(
+    tmp_path: Path, flow: str, started_ago: float, serves: bool
+) -> None:
+    now = 1_900_000_000.0
+    env = {
+        "OKTA_DOMAIN": "https://dev-1.okta.com",
+        "OKTA_CLIENT_ID": "0oaweb",
+        "OKTA_CLIENT_SECRET": "web-secret-value",
+        "OKTA_REDIRECT_URI": "http://localhost:8080/callback",
+        "OKTA_USERNAME": "tester@example.com",
+        "OKTA_FLOW": flow,
+        "OKTA_TOKEN_CACHE_DIR": str(tmp_path),
+    }
+    settings = resolve({}, env, {}, cwd=tmp_path)
+    variant = build_variant(settings, OktaRequest())
+    assert variant.user is not None
+    assert not serves_from_cache(settings, clock=lambda: now)  # nothing stored yet
+
+    user = UserKey(variant.org_url, variant.user, variant.instance)
+    cookie = SessionCookie("sid", "102-a-stored-session-cookie", "dev-1.okta.com")
+    session = OktaSession(user, (cookie,), started_at=now - started_ago)
+    TokenCache.inside(tmp_path).store_user(user, session, -1, now=now)
+
+    assert serves_from_cache(settings, clock=lambda: now) is serves

@@ -152,3 +152,13 @@ def test_a_user_from_the_ini_file_is_asked_for_and_a_warm_cache_asks_nothing(
     assert code == 0, text
     assert "Okta password for" not in text
     assert okta.count("authn") == 1
+
+    # No token cached for the run's own variant (other scopes), but the user's Okta session,
+    # stored by the first run, answers its /authorize: no password asked, no sign-in.
+    monkeypatch.setenv("OKTA_SCOPES", "openid email")
+    code, output = run_in_terminal(argv, pytester.path, b"not asked", b"Okta password for")
+    text = output.decode(errors="replace")
+    assert code == 0, text
+    assert "Okta password for" not in text
+    assert okta.count("authn") == 1
+    assert okta.count("authorize") == 2
