@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from support.browser import chromium_path, serve
-from support.inner import RunInner, message_of
+from support.inner import SHIFTED_CLOCK, RunInner, message_of
 from support.leaks import Tap, find_leaks
 from support.marker_ids import HIDES, single
 from support.needs import missing
@@ -683,26 +683,9 @@ def test_selenium_takes_the_session_cookies(
     assert okta.count("signin") == 0
 
 
-STALE = """
-import time
-
-import pytest
-
-
-class ShiftedClock:
-    shift = 0.0
-
-    def __call__(self):
-        return time.time() + self.shift
-
-
-CLOCK = ShiftedClock()
-
-
-@pytest.fixture(scope="session")
-def okta_clock():
-    return CLOCK
-
+STALE = (
+    SHIFTED_CLOCK
+    + """
 
 @pytest.mark.okta(app="spa")
 def test_1_first_use(okta_storage_state, okta_tokens):
@@ -718,6 +701,7 @@ def test_2_spa_tokens_in_the_state_outlived(okta_storage_state):
 def test_3_cookies_alone(okta_storage_state):
     pass
 """
+)
 
 
 def test_a_storage_states_tokens_outlived_fail_the_test_at_setup(

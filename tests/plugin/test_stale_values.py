@@ -4,34 +4,19 @@ errors at setup with the fix, instead of sending a dead token; okta_session rene
 from __future__ import annotations
 
 import pytest
+from support.inner import SHIFTED_CLOCK
 
 from pytest_okta_user.emulator import OktaEmulator
 
-CONFTEST = """
-import time
-
-import pytest
-
-
-class ShiftedClock:
-    shift = 0.0
-
-    def __call__(self):
-        return time.time() + self.shift
-
-
-CLOCK = ShiftedClock()
-
-
-@pytest.fixture(scope="session")
-def okta_clock():
-    return CLOCK
-
+CONFTEST = (
+    SHIFTED_CLOCK
+    + """
 
 @pytest.fixture(scope="session")
 def built_on_the_tokens(okta_tokens):
     return okta_tokens.access_token
 """
+)
 
 SUITE = """
 from conftest import CLOCK

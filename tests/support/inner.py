@@ -22,6 +22,29 @@ from filelock import FileLock
 #: The hypothesis plugin costs about a second per inner process; the inner suites never use it.
 FAST = ("-p", "no:hypothesispytest")
 
+#: Source for an inner run's conftest or test module: ``CLOCK``, the run's ``okta_clock``, which
+#: the module's tests move on (``CLOCK.shift = ...``) to make a fixed token value outlive min_ttl.
+SHIFTED_CLOCK = """
+import time
+
+import pytest
+
+
+class ShiftedClock:
+    shift = 0.0
+
+    def __call__(self):
+        return time.time() + self.shift
+
+
+CLOCK = ShiftedClock()
+
+
+@pytest.fixture(scope="session")
+def okta_clock():
+    return CLOCK
+"""
+
 #: The ``run_inner`` fixture (tests/plugin/conftest.py): pytest in a subprocess, in pytester's
 #: folder.
 RunInner = Callable[..., pytest.RunResult]
