@@ -462,7 +462,7 @@ def tokens_from_session(
     proved: the caller then signs in its own way (an IDX sign-in, whose session serves the next
     variant)."""
     assert variant.user is not None
-    known = sessions.current(UserKey(variant.org_url, variant.user, variant.instance))
+    known = sessions.current(UserKey.of(variant))
     if known is None:
         return None
     started = clock()
@@ -548,7 +548,7 @@ def _authorize_as_user(
     and the others use the session it stores.
     """
     assert variant.user is not None  # checked in _check
-    user = UserKey(variant.org_url, variant.user, variant.instance)
+    user = UserKey.of(variant)
     sessions.raise_if_refused(user)
     known = sessions.current(user)
     if known is not None:
@@ -622,7 +622,7 @@ def browser_session(
             f"give the test a flow that signs a user in (the okta marker's flow=, or {FLOW}).",
         )
     _check(variant, credentials, None, None, password_later=password_later is not None)
-    user = UserKey(variant.org_url, variant.user, variant.instance)
+    user = UserKey.of(variant)
     sessions.raise_if_refused(user)
     with OktaClient(variant.org_url, http=http, clock=clock) as client:
         known = sessions.current(user)

@@ -123,7 +123,7 @@ def exchange(
     """Tokens for a ``direct``, ``interaction_code`` or ``auto`` variant (checked by
     ``flows._check``: a user and a password; a redirect URI for the last two)."""
     assert variant.user is not None
-    user = UserKey(variant.org_url, variant.user, variant.instance)
+    user = UserKey.of(variant)
     totp = _totp_of(credentials, sessions, user)
     if variant.flow == "auto":
         return auto(
@@ -834,7 +834,7 @@ def auto(
         order.remove(remembered)
         order.insert(0, remembered)
     assert variant.user is not None
-    user = UserKey(variant.org_url, variant.user, variant.instance)
+    user = UserKey.of(variant)
     tried: list[tuple[str, OktaUserError]] = []
     for path in order:
         try:

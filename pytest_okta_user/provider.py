@@ -516,7 +516,7 @@ def build_provider(
 
     def browser_session(variant: Variant) -> OktaSession:
         # Any flow that signs a user in: a stored session of the user serves the browser as is.
-        stored = variant.user is not None and sessions.current(_user_key(variant)) is not None
+        stored = variant.user is not None and sessions.current(UserKey.of(variant)) is not None
         password_later = _secrets_for(variant, stored)
         try:
             return _browser_session(variant, password_later)
@@ -588,12 +588,7 @@ def _session_may_serve(sessions: SessionStore, variant: Variant) -> bool:
     implicit) whose user has an Okta session stored, which answers ``/authorize`` alone."""
     if variant.flow not in _SESSION_FLOWS or variant.user is None:
         return False
-    return sessions.current(_user_key(variant)) is not None
-
-
-def _user_key(variant: Variant) -> UserKey:
-    assert variant.user is not None
-    return UserKey(variant.org_url, variant.user, variant.instance)
+    return sessions.current(UserKey.of(variant)) is not None
 
 
 #: The flows an Okta session answers: /authorize with prompt=none and the session cookie.
@@ -697,7 +692,7 @@ def serves_from_cache(settings: Settings, *, clock: Callable[[], float] = time.t
         return True
     if variant.flow not in _SESSION_FLOWS or variant.user is None:
         return False
-    session, _step = cache.load_user(_user_key(variant))
+    session, _step = cache.load_user(UserKey.of(variant))
     return session is not None and clock() - session.started_at < SESSION_TRUSTED_FOR
 
 

@@ -28,6 +28,7 @@ from .errors import AuthenticationError, OktaUserError
 
 if TYPE_CHECKING:
     from .cache import TokenCache
+    from .tokens import Variant
 
 __all__ = ["TOTP_STEP", "OktaSession", "SessionCookie", "SessionStore", "UserKey"]
 
@@ -52,6 +53,12 @@ class UserKey:
     login: str
     instance: str = ""
     """Tells emulator instances apart, as :attr:`Variant.instance` does."""
+
+    @classmethod
+    def of(cls, variant: Variant) -> UserKey:
+        """The user ``variant`` signs in (a variant with a user: the caller checked)."""
+        assert variant.user is not None
+        return cls(variant.org_url, variant.user, variant.instance)
 
     def describe(self) -> str:
         return f"user {self.login} at {self.org_url}"
