@@ -116,7 +116,6 @@ def exchange(
                     credentials,
                     auth,
                     clock=clock,
-                    sleep=sleep,
                     response_mode=response_mode,
                     sessions=store,
                     password_later=password_later,
@@ -138,7 +137,6 @@ def _exchange_once(
     auth: ClientAuth,
     *,
     clock: Callable[[], float],
-    sleep: Callable[[float], None],
     response_mode: str | None,
     sessions: SessionStore,
     password_later: Callable[[], None] | None = None,
@@ -163,7 +161,6 @@ def _exchange_once(
             auth,
             sessions,
             clock=clock,
-            sleep=sleep,
             response_mode=response_mode,
         )
     try:
@@ -174,7 +171,6 @@ def _exchange_once(
             credentials,
             sessions,
             clock=clock,
-            sleep=sleep,
             response_mode=response_mode,
             password_later=password_later,
         )
@@ -431,7 +427,6 @@ def _browser_flow(
     sessions: SessionStore,
     *,
     clock: Callable[[], float],
-    sleep: Callable[[float], None],
     response_mode: str | None,
     password_later: Callable[[], None] | None = None,
 ) -> TokenSet:

@@ -117,7 +117,6 @@ def exchange(
     sessions: SessionStore,
     *,
     clock: Callable[[], float],
-    sleep: Callable[[float], None],
     response_mode: str | None,
 ) -> TokenSet:
     """Tokens for a ``direct``, ``interaction_code`` or ``auto`` variant (checked by
@@ -133,7 +132,6 @@ def exchange(
             auth,
             sessions,
             clock=clock,
-            sleep=sleep,
             response_mode=response_mode,
             totp=totp,
         )
@@ -818,7 +816,6 @@ def auto(
     sessions: SessionStore,
     *,
     clock: Callable[[], float],
-    sleep: Callable[[float], None],
     response_mode: str | None,
     totp: TotpCode | None,
 ) -> TokenSet:
@@ -846,7 +843,6 @@ def auto(
                     auth,
                     sessions,
                     clock=clock,
-                    sleep=sleep,
                     response_mode=response_mode,
                 )
             else:
@@ -875,7 +871,6 @@ def _classic(
     sessions: SessionStore,
     *,
     clock: Callable[[], float],
-    sleep: Callable[[float], None],
     response_mode: str | None,
 ) -> TokenSet:
     """The sessionToken path, as the pkce flow (a public client) or the code flow (a secret)."""
@@ -886,7 +881,6 @@ def _classic(
         credentials,
         sessions,
         clock=clock,
-        sleep=sleep,
         response_mode=response_mode,
     )
 
