@@ -242,11 +242,13 @@ class TokenMinting:
         plan = self.plan(
             grant, want_access=want_access, want_id=want_id, code=code, thin_id_token=thin_id_token
         )
-        signed = prepared.take(plan) if prepared is not None else None
+        signed = None
+        if prepared is not None:
+            signed = prepared.take(plan)
+            if signed is not None:
+                plan = prepared.plan  # what was signed: the same claims, its own jti
         if signed is None:
             signed = sign_plan(plan)
-        else:
-            plan = prepared.plan  # type: ignore[union-attr]
         access_token, id_token = signed
         now = plan.now
         server, app, user = grant.server, grant.app, grant.user

@@ -589,7 +589,7 @@ class Org(TokenMinting):
         """Mark the code used; its prepared tokens (if any) are the caller's, no longer its."""
         record.used = True
         prepared, record.prepared = record.prepared, None
-        return prepared  # type: ignore[no-any-return]
+        return prepared
 
     def use_assertion(self, marker: str, until: float) -> bool:
         """Record a client assertion's `jti` until it expires; False if it was seen already."""

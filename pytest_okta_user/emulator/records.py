@@ -6,8 +6,11 @@ Plain dataclasses; `Org` (model.py) is the only code that changes them once they
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .minting import PreparedTokens
 
 # -- the org's configuration ----------------------------------------------------------------------
 
@@ -212,7 +215,7 @@ class AuthCode:
     expires_at: float
     used: bool = False
     #: The tokens /token would hand out for it, being signed ahead (`minting.PreparedTokens`).
-    prepared: Any = field(default=None, repr=False, compare=False)
+    prepared: PreparedTokens | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
