@@ -1,17 +1,20 @@
 """The plugin's fixtures: thin, they ask the provider and never talk HTTP themselves.
 
 Every token fixture is session-scoped, so a user's own session fixture can depend on them. The
-variant a test gets is chosen by ``@pytest.mark.okta(...)``: the plugin parametrizes the hidden
-session fixture ``_okta_request`` (indirectly) for marked tests, so pytest keeps one instance of
-each fixture per distinct marker request, and tests without a marker share the default one. A
-user's session fixture built on them follows along the same way. (pytest groups tests by these
-parameters; where it cannot, it tears such a fixture down and builds it again. Tokens do not
-care: they come from the provider, which signs in once per variant.)
+variant a test gets is chosen by ``@pytest.mark.okta(...)``: for a marked test the plugin
+parametrizes (indirectly) those of :data:`REQUEST_FIXTURES` the test uses, directly or through its
+own fixtures, so pytest keeps one instance of each per distinct marker request, and tests without
+a marker share the default one. A user's session fixture built on them follows along the same
+way. (pytest groups tests by these parameters; where it cannot, it tears such a fixture down and
+builds it again. Tokens do not care: they come from the provider, which signs in once per
+variant.)
 
-Every token fixture sits on one private session fixture, the test's ``_okta_request``, and finds
-the run's :class:`RunState` with ``current_run()``: no ``pytestconfig``, ``request``, ``_okta_run``
-or ``okta_clock`` hop on the way, because pytest re-resolves every fixture of the chain for each
-test, even a cached one (``okta_clock`` is asked for once, by ``set_up_request``).
+The token fixtures take no argument at all: pytest resolves every fixture of a test's chain again
+for each test, even one served from its cache (about a fourth of what a test costs pytest), so a
+``pytestconfig``, ``request`` or private fixture in between would cost every test. The plugin's
+``pytest_fixture_setup`` hook hands a fixture its marker request as it runs
+(:func:`set_up_request`: the param, and the ``okta_clock`` fixture, asked for once), and it finds
+the run's :class:`RunState` with ``current_run()``.
 
 Failures (a settings problem, a refused sign-in) error only the tests that need Okta, each with one
 short line; the full message is printed once, in the plugin's summary section (``reporting.py``).
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -82,13 +86,16 @@ class RunState:
         self.clock_set = False
         """Whether ``clock`` is the ``okta_clock`` fixture's (``_clocked_run``)."""
         self.next_request = OktaRequest()
-        """What ``_okta_request`` returns when it next runs (``set_up_request``)."""
+        """The marker request of the fixture of :data:`REQUEST_FIXTURES` that runs next
+        (``set_up_request``)."""
         self.provider: TokenProvider | None = None
         self.variants: set[str] = set()
         """Keys of the variants this process handed out tokens for (the closing line)."""
         self.failures: dict[str, Failure] = {}
         self.fixed: dict[tuple[str, OktaRequest], TokenSet] = {}
         """The token set each fixed-value session fixture (by name) was given, per request."""
+        self.fixed_until = math.inf
+        """A moment before which every token set in ``fixed`` is still fresh."""
         self._handed: dict[OktaRequest, tuple[TokenSet, TokenSet]] = {}
         self._variants: dict[OktaRequest, Variant] = {}
 
@@ -155,6 +162,10 @@ class RunState:
             handed = self._handed[request] = (tokens, _handed_out(tokens))
         if fixture:
             self.fixed[fixture, request] = handed[1]
+            self.fixed_until = min(
+                provider.fresh_until(fixed, min_ttl=asked.min_ttl)
+                for (_name, asked), fixed in self.fixed.items()
+            )
         return handed[1]
 
 
@@ -376,22 +387,39 @@ def _okta_run(request: pytest.FixtureRequest) -> RunState:
     return _clocked_run(request)
 
 
+#: The fixtures whose value depends on the test's okta marker (``plugin.pytest_generate_tests``
+#: parametrizes those a marked test uses). Each reads its request with :func:`_marker_request`.
+REQUEST_FIXTURES = frozenset(
+    {
+        "okta_access_token",
+        "okta_auth",
+        "okta_browser_session",
+        "okta_id_token",
+        "okta_storage_state",
+        "okta_token_factory",
+        "okta_tokens",
+        "okta_user",
+        "okta_variant",
+    }
+)
+
+
 def set_up_request(request: pytest.FixtureRequest) -> None:
-    """Before ``_okta_request`` runs (``plugin.pytest_fixture_setup``, once per marker request):
-    the run's clock, and the request the fixture returns (the plugin's parametrization)."""
+    """Before a fixture of :data:`REQUEST_FIXTURES` runs (``plugin.pytest_fixture_setup``: once
+    per marker request, not for a test served from its cache): the run's clock, and the marker
+    request the fixture reads (its param, from the plugin's parametrization; none: the defaults).
+    The fixtures take no ``request`` of their own: pytest makes a fixture definition for
+    ``request`` whenever a fixture asks for it, for every test (two ``inspect.signature`` calls
+    a test)."""
     run = _clocked_run(request)
     param = getattr(request, "param", None)
     run.next_request = param if isinstance(param, OktaRequest) else OktaRequest()
 
 
-@pytest.fixture(scope="session")
-def _okta_request() -> OktaRequest:
-    """What the test's okta marker asks for (the plugin's parametrization); none: the defaults.
-    Every token fixture sits on it alone. It takes no ``request``: pytest makes a new fixture
-    definition for ``request`` whenever a fixture asks for it, for every test, even one served
-    from the cache (two ``inspect.signature`` calls a test); ``set_up_request`` reads the param
-    and sets the clock instead, only when the fixture runs."""
-    return current_run().next_request
+def _marker_request() -> tuple[RunState, OktaRequest]:
+    """The run and the marker request of the fixture running now (:func:`set_up_request`)."""
+    run = current_run()
+    return run, run.next_request
 
 
 @pytest.fixture(scope="session")
@@ -407,39 +435,39 @@ def okta_provider(_okta_run: RunState) -> TokenProvider:
 
 
 @pytest.fixture(scope="session")
-def okta_variant(_okta_request: OktaRequest) -> Variant:
+def okta_variant() -> Variant:
     """The variant (issuer, client, user, flow, scopes) the Okta fixtures use for this test."""
-    run = current_run()
-    return run.variant(_okta_request)
+    run, request = _marker_request()
+    return run.variant(request)
 
 
 @pytest.fixture(scope="session")
-def okta_tokens(_okta_request: OktaRequest) -> TokenSet:
+def okta_tokens() -> TokenSet:
     """The token set of this test's variant: tokens, expiry, scopes and decoded claims."""
-    run = current_run()
-    return run.fixed_tokens(_okta_request, "okta_tokens")
+    run, request = _marker_request()
+    return run.fixed_tokens(request, "okta_tokens")
 
 
 @pytest.fixture(scope="session")
-def okta_access_token(_okta_request: OktaRequest) -> str:
+def okta_access_token() -> str:
     """The access token string (a ``str`` whose repr is redacted, so a failing test's output
     and ``--showlocals`` show a fingerprint, not the token)."""
-    run = current_run()
-    tokens = run.fixed_tokens(_okta_request, "okta_access_token")
+    run, request = _marker_request()
+    tokens = run.fixed_tokens(request, "okta_access_token")
     if not tokens.access_token:
-        variant = run.variant(_okta_request)
+        variant = run.variant(request)
         error = OktaUserError(f"no access token from the {variant.describe()}")
         raise run.failed(error, variant.describe())
     return tokens.access_token
 
 
 @pytest.fixture(scope="session")
-def okta_id_token(_okta_request: OktaRequest) -> str:
+def okta_id_token() -> str:
     """The ID token string (ask for the ``openid`` scope)."""
-    run = current_run()
-    tokens = run.fixed_tokens(_okta_request, "okta_id_token")
+    run, request = _marker_request()
+    tokens = run.fixed_tokens(request, "okta_id_token")
     if not tokens.id_token:
-        variant = run.variant(_okta_request)
+        variant = run.variant(request)
         error = OktaUserError(
             f"no ID token from the {variant.describe()}", "include 'openid' in the scopes"
         )
@@ -448,10 +476,10 @@ def okta_id_token(_okta_request: OktaRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def okta_user(_okta_request: OktaRequest) -> OktaUser:
+def okta_user() -> OktaUser:
     """Who signed in: login, Okta user id and profile."""
-    run = current_run()
-    tokens = run.fixed_tokens(_okta_request)
+    run, request = _marker_request()
+    tokens = run.fixed_tokens(request)
     user = dict(tokens.user)
     profile = dict(user.get("profile") or {})
     claims = tokens.id_claims or tokens.access_claims
@@ -461,16 +489,16 @@ def okta_user(_okta_request: OktaRequest) -> OktaUser:
 
 
 @pytest.fixture(scope="session")
-def okta_token_factory(_okta_request: OktaRequest) -> Callable[..., TokenSet]:
+def okta_token_factory() -> Callable[..., TokenSet]:
     """``factory(user=..., flow=..., scopes=..., auth_server=..., min_ttl=...) -> TokenSet``; the
     arguments take the okta marker's values (one each), the rest come from the test's marker or
     the settings."""
-    run = current_run()
+    run, request = _marker_request()
 
     def factory(**kwargs: Any) -> TokenSet:
         settings = run.require()
         try:
-            merged = factory_request(_okta_request, kwargs)
+            merged = factory_request(request, kwargs)
             variant = build_variant(settings, merged)
         except OktaUserError as exc:
             raise run.failed(exc, "the token factory") from None
@@ -480,16 +508,16 @@ def okta_token_factory(_okta_request: OktaRequest) -> Callable[..., TokenSet]:
 
 
 @pytest.fixture(scope="session")
-def okta_auth(_okta_request: OktaRequest) -> OktaAuth:
+def okta_auth() -> OktaAuth:
     """A ``requests`` auth (``requests.auth.AuthBase``) sending this test's bearer token,
     renewing it before it expires (checked before every request), and renewing it and sending the
     request once more when the resource answers 401 ``invalid_token`` (a revoked token)."""
-    run = current_run()
+    run, request = _marker_request()
     # Signs in first, so a refused sign-in errors the test here with its short line rather than
     # from inside the test's first request.
-    run.fixed_tokens(_okta_request)
-    variant = run.variant(_okta_request)
-    return _auth_class()(run.get_provider(), variant, _okta_request.min_ttl, run)
+    run.fixed_tokens(request)
+    variant = run.variant(request)
+    return _auth_class()(run.get_provider(), variant, request.min_ttl, run)
 
 
 @pytest.fixture(scope="session")
@@ -542,16 +570,16 @@ def _browser_session(run: RunState, request: OktaRequest) -> BrowserSession:
 
 
 @pytest.fixture(scope="session")
-def okta_browser_session(_okta_request: OktaRequest) -> BrowserSession:
+def okta_browser_session() -> BrowserSession:
     """The user's Okta browser session (``@pytest.mark.okta(user=...)`` picks the user): its
     cookies (``.cookies``), as Playwright (``.playwright_cookies()``) and Selenium
     (``.selenium_cookies()``) take them, and as a storage state (``.storage_state(...)``). Made
     once per user per run for every process; cookie values are masked in every report."""
-    return _browser_session(current_run(), _okta_request)
+    return _browser_session(*_marker_request())
 
 
 @pytest.fixture(scope="session")
-def okta_storage_state(_okta_request: OktaRequest) -> Iterator[Path]:
+def okta_storage_state() -> Iterator[Path]:
     """A Playwright storage-state file (``browser.new_context(storage_state=...)``) holding the
     user's Okta session cookies; with ``@pytest.mark.okta(app="NAME")`` also the
     ``localStorage`` entry ``okta-token-storage`` that ``@okta/okta-auth-js`` reads, with that
@@ -563,24 +591,24 @@ def okta_storage_state(_okta_request: OktaRequest) -> Iterator[Path]:
 
     from .browser import origin_of, write_storage_state
 
-    run = current_run()
-    browser = _browser_session(run, _okta_request)
+    run, request = _marker_request()
+    browser = _browser_session(run, request)
     origin = issuer = client_id = None
     tokens = None
-    if _okta_request.app is not None:
-        variant = run.variant(_okta_request)
+    if request.app is not None:
+        variant = run.variant(request)
         try:
             origin = origin_of(variant.redirect_uri or "")
         except ValueError:
             error = OktaUserError(
-                f"app {_okta_request.app!r} has no web redirect URI for the {variant.flow} flow,"
+                f"app {request.app!r} has no web redirect URI for the {variant.flow} flow,"
                 " so no origin to keep its tokens for in the storage state",
-                f"set OKTA_{_okta_request.app.upper()}_REDIRECT_URI to the SPA's http(s) callback"
+                f"set OKTA_{request.app.upper()}_REDIRECT_URI to the SPA's http(s) callback"
                 " and use a browser flow (flow='pkce')",
             )
             raise run.failed(error, variant.describe()) from None
         # Recorded as this fixture's value: a long run outliving the tokens fails at setup.
-        tokens = run.fixed_tokens(_okta_request, "okta_storage_state")
+        tokens = run.fixed_tokens(request, "okta_storage_state")
         issuer, client_id = variant.issuer, variant.client_id
     state = browser.storage_state(origin=origin, tokens=tokens, issuer=issuer, client_id=client_id)
     # mkdtemp: a new folder, 0700, with a random name (no login or token in the path).

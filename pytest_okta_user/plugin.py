@@ -27,8 +27,8 @@ from . import masking, options
 from .errors import MarkerError, OktaUserDeprecationWarning, SettingError
 from .fixtures import (  # noqa: F401  (fixtures register by being names in the plugin module)
     _RUNS,
+    REQUEST_FIXTURES,
     RunState,
-    _okta_request,
     _okta_run,
     okta_access_token,
     okta_auth,
@@ -61,6 +61,7 @@ from .settings import Settings, can_prompt, check_writable_folder, resolve
 
 if TYPE_CHECKING:
     from .emulator import OktaEmulator
+    from .tokens import TokenSet
 
 #: The key of the plugin's part of xdist's workerinput (to the workers) and workeroutput (back).
 WORKERINPUT_KEY = "okta_user"
@@ -520,7 +521,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         # A marker that asks for the settings' own values (flow="pkce" when pkce is the default)
         # is the unmarked request: the same fixture instances, not a rebuilt user fixture.
         requests = [_without_defaults(requests[0], settings)]
-    if "_okta_request" not in metafunc.fixturenames or requests == [OktaRequest()]:
+    names = [name for name in metafunc.fixturenames if name in REQUEST_FIXTURES]
+    if not names or requests == [OktaRequest()]:
         return
     # pytest 7 reuses a session fixture's instance only for the *same* param object: intern them.
     interned = metafunc.config.stash.setdefault(_INTERNED_KEY, {})
@@ -529,14 +531,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # hide a parameter; older ones show its label).
     hidden = getattr(pytest, "HIDDEN_PARAM", None)
     ids = marker_ids(merged, params) or [hidden or r.label() for r in params]
-    metafunc.parametrize("_okta_request", params, indirect=True, ids=ids, scope="session")
+    # Each of the test's marker-dependent fixtures gets the request as its param (one tuple a
+    # request): the fixtures themselves, with no private fixture between them and the test.
+    metafunc.parametrize(
+        names, [(r,) * len(names) for r in params], indirect=True, ids=ids, scope="session"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
-    """``_okta_request`` is about to run (once per marker request): hand it its param.
-    (``fixturedef``: ``pytest.FixtureDef``, public only from pytest 8.1.)"""
-    if fixturedef.argname == "_okta_request":
+    """A fixture of ``REQUEST_FIXTURES`` is about to run (once per marker request): hand it its
+    param. (``fixturedef``: ``pytest.FixtureDef``, public only from pytest 8.1.)"""
+    if fixturedef.argname in REQUEST_FIXTURES:
         set_up_request(request)
 
 
@@ -568,24 +574,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     Runs after the runner's own setup (trylast), so the fixtures hold their values.
     """
-    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
-    if "_okta_request" not in funcargs:
-        return
-    run = item.config.stash[RUN_KEY]
-    request: OktaRequest = funcargs["_okta_request"]
-    provider = run.provider
-    if provider is None:
-        return
+    run = item.config.stash.get(RUN_KEY, None)
+    provider = None if run is None else run.provider
+    if run is None or provider is None or provider.now() < run.fixed_until:
+        return  # every value handed out is still fresh: the one check most tests get
     # item.funcargs holds every fixture the test uses, its own and its fixtures' (the runner
-    # fills in the whole closure): the fixed values it was given, one dict lookup each.
-    fixed = run.fixed
-    stale = {
-        name: tokens
-        for name in _FIXED_VALUES
-        if name in funcargs
-        and (tokens := fixed.get((name, request))) is not None
-        and not provider.fresh(tokens, min_ttl=request.min_ttl)
-    }
+    # fills in the whole closure); each was given the marker request of its param.
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    callspec = getattr(item, "callspec", None)
+    params: dict[str, object] = {} if callspec is None else callspec.params
+    stale: dict[str, TokenSet] = {}
+    request = OktaRequest()
+    for name in _FIXED_VALUES:
+        if name not in funcargs:
+            continue
+        param = params.get(name)
+        request = param if isinstance(param, OktaRequest) else OktaRequest()
+        tokens = run.fixed.get((name, request))
+        if tokens is not None and not provider.fresh(tokens, min_ttl=request.min_ttl):
+            stale[name] = tokens
     if not stale:
         return
     ttl = provider.min_ttl if request.min_ttl is None else request.min_ttl

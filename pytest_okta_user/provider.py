@@ -277,6 +277,12 @@ class TokenProvider:
         ttl = self.min_ttl if min_ttl is None else _checked_ttl(min_ttl)
         return _fresh(tokens, self._clock(), ttl)
 
+    def fresh_until(self, tokens: TokenSet, *, min_ttl: float | None = None) -> float:
+        """A moment before which :meth:`fresh` holds for ``tokens`` (a test's setup then checks
+        its session tokens with one reading of the clock)."""
+        ttl = self.min_ttl if min_ttl is None else _checked_ttl(min_ttl)
+        return tokens.valid_until - max(_needed_left(tokens, ttl), 0.0)
+
     def _remembered(self, variant: Variant, ttl: float) -> TokenSet | None:
         with self._lock:
             tokens = self._memory.get(variant)
@@ -428,20 +434,20 @@ def _digest(tokens: TokenSet) -> str:
 
 
 def _fresh(tokens: TokenSet, now: float, ttl: float) -> bool:
-    """Whether ``tokens`` may be handed out.
+    """Whether ``tokens`` may be handed out: some time left, and :func:`_needed_left`. Left means
+    until the earlier of the stored expiry and the token's own ``exp``."""
+    left = tokens.valid_until - now
+    return left > 0 and left >= _needed_left(tokens, ttl)
 
-    It needs ``ttl`` seconds left, or half its lifetime if it never had ``ttl`` seconds at all.
-    Left means until the earlier of the stored expiry and the token's own ``exp``.
-    """
-    expires_at = tokens.valid_until
-    left = expires_at - now
-    if not left > 0:
-        return False
+
+def _needed_left(tokens: TokenSet, ttl: float) -> float:
+    """The seconds ``tokens`` must have left to be handed out: ``ttl``, or half its lifetime if it
+    never had ``ttl`` seconds at all."""
     if tokens.obtained_at > 0:
-        lifetime = expires_at - tokens.obtained_at
+        lifetime = tokens.valid_until - tokens.obtained_at
         if lifetime < ttl:
-            return left >= lifetime / 2
-    return left >= ttl
+            return lifetime / 2
+    return ttl
 
 
 def _checked_ttl(value: float) -> float:

@@ -73,3 +73,41 @@ def test_a_session_token_value_outlived_fails_the_test_at_setup_with_the_fix(
             "*fix: use okta_session or okta_auth*okta_token_factory*",
         ]
     )
+
+
+MARKED_SUITE = """
+import pytest
+from conftest import CLOCK
+
+pytestmark = pytest.mark.okta(min_ttl=120)
+
+
+def test_1_first_use(okta_access_token, okta_tokens):
+    # 90s left: enough for the settings' min_ttl (60s), too little for the marker's.
+    CLOCK.shift = okta_tokens.expires_at - CLOCK() - 90
+
+
+def test_2_access_token(okta_access_token):
+    pass
+
+
+def test_3_session_renews(okta_session, okta_variant):
+    assert okta_session.get(okta_variant.issuer + "/v1/userinfo").status_code == 200
+"""
+
+
+def test_a_marked_tests_value_is_checked_against_the_markers_min_ttl(
+    pytester: pytest.Pytester, okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check finds the value a marked test was given (its fixtures' param), and measures it
+    with the marker's min_ttl, not the settings'."""
+    for name, value in okta.env().items():
+        monkeypatch.setenv(name, value)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_suite=MARKED_SUITE)
+
+    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:randomly")
+
+    result.assert_outcomes(passed=2, errors=1)
+    assert "ERROR at setup of test_2_access_token" in result.stdout.str()
+    result.stdout.fnmatch_lines(["*(okta_access_token) has *s left, less than min_ttl (120s)*"])
