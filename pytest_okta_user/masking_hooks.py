@@ -1,14 +1,15 @@
 """Where pytest's output is masked (:func:`masking.mask`): the reports, the terminal, the log file,
 the ``--debug`` file, warnings, and the reprs of a keyboard interrupt or an internal error.
 
-Reports are masked where they are made (``pytest_runtest_makereport``,
-``pytest_make_collect_report``), so everything that reads them afterwards gets masked text: the
-terminal in every ``--tb`` style with ``-l`` locals and assertion explanations, ``-rA`` summaries,
-captured stdout/stderr/log sections, JUnit XML, and, under xdist, the copy a worker sends to the
-controller (a worker masks with the secrets it handled, before the report is serialised). They are
-masked again as they are logged, for reports other plugins make. The terminal's own stream, the
-log file's and live logging's formatters and the ``--debug`` writer are wrapped as a last net for
-text that is no report (a keyboard interrupt's traceback, an internal error, a header line).
+Reports are masked where they are made (a test's by the plugin's ``pytest_runtest_makereport``
+wrapper, which calls :func:`mask_report`; a collector's by ``pytest_make_collect_report``), so
+everything that reads them afterwards gets masked text: the terminal in every ``--tb`` style with
+``-l`` locals and assertion explanations, ``-rA`` summaries, captured stdout/stderr/log sections,
+JUnit XML, and, under xdist, the copy a worker sends to the controller (a worker masks with the
+secrets it handled, before the report is serialised). They are masked again as they are logged,
+for reports other plugins make. The terminal's own stream, the log file's and live logging's
+formatters and the ``--debug`` writer are wrapped as a last net for text that is no report (a
+keyboard interrupt's traceback, an internal error, a header line).
 """
 
 from __future__ import annotations
@@ -172,15 +173,9 @@ class MaskingHooks:
 
     # -- reports --------------------------------------------------------------------------------
 
-    # New-style wrappers (pluggy >= 1.2): the old style's result object and shim ran three
-    # times a test.
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self) -> Generator[None, Any, Any]:
-        report = yield
-        if report is not None:
-            mask_report(report)
-        return report
-
+    # A test's reports are masked by the plugin's own pytest_runtest_makereport wrapper (one
+    # wrapper for its two jobs). New-style wrappers (pluggy >= 1.2): the old style's result
+    # object and shim cost more.
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self) -> Generator[None, Any, Any]:
         report = yield

@@ -47,7 +47,7 @@ from .fixtures import (  # noqa: F401  (fixtures register by being names in the 
     set_up_request,
 )
 from .marker import OktaRequest, expand_marker, marker_ids
-from .masking_hooks import MaskingHooks
+from .masking_hooks import MaskingHooks, mask_report
 from .options import OPTIONS
 from .redact import Secret
 from .reporting import (  # noqa: F401  (a hook: registers by being a name in the plugin module)
@@ -611,14 +611,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A test that needs a failed variant: its report is the one short line (a string, which
-    ``-ra`` shows as is, without pytest's ``Failed:``), counted for the summary."""
+    """Every test report as it is made: a test that needs a failed variant gets the one short
+    line (a string, which ``-ra`` shows as is, without pytest's ``Failed:``), counted for the
+    summary; then the report is masked (``masking_hooks.mask_report``), so whatever reads it
+    afterwards (an xdist worker sending it among them) gets masked text.
+
+    Both in one wrapper: a wrapper costs each of a test's three reports more than either job."""
     report = yield
     excinfo = call.excinfo
     if excinfo is not None and isinstance(excinfo.value, OktaFailed):
         failure = excinfo.value.failure
         failure.tests += 1
-        report.longrepr = masking.mask(failure.short_line())
+        report.longrepr = failure.short_line()
+    mask_report(report)
     return report
 
 

@@ -110,3 +110,34 @@ def test_an_internal_error(pytester: pytest.Pytester, run_inner: RunInner) -> No
     assert "INTERNALERROR" in out
     assert "a broken hook holding <masked>" in out
     assert "Passw0rd" not in out, out
+
+
+REPORT_READER = """
+import pytest
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # What conftests that keep item.rep_call (screenshots on failure, Allure) do: read the
+    # report as it is made, before it is logged.
+    report = yield
+    if report.failed:
+        with open("seen-at-makereport.txt", "a") as seen:
+            seen.write(report.longreprtext + "\\n")
+    return report
+"""
+
+
+@pytest.mark.usefixtures("password_env")
+def test_a_conftests_makereport_wrapper_reads_the_report_masked(
+    pytester: pytest.Pytester, run_inner: RunInner
+) -> None:
+    """Reports are masked as they are made, inside a conftest's wrapper (registered after the
+    plugin, so around it), not only when they are logged."""
+    pytester.makeconftest(REPORT_READER)
+    pytester.makepyfile(test_suite=SUITE)
+    result = run_inner("-l")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    seen = (pytester.path / "seen-at-makereport.txt").read_text()
+    assert "<masked>" in seen
+    assert "Passw0rd" not in seen, seen
