@@ -43,8 +43,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from . import errors, options
 from .errors import CacheLockTimeout, CacheUnusable, OktaUserError, TokenCacheWarning
 from .sessions import OktaSession, UserKey
@@ -296,6 +294,10 @@ class TokenCache:
             self._ensure_folder()
         except OSError as exc:
             raise self._unusable(self.folder, "its folder", exc) from None
+        # Imported here: a run served from the cache reads entries without their locks
+        # (provider._served_unlocked), and filelock's import costs more than the whole read.
+        from filelock import FileLock, Timeout
+
         lock = FileLock(str(lock_file), timeout=self.lock_timeout, mode=0o600)
         try:
             lock.acquire(poll_interval=LOCK_POLL_INTERVAL)
@@ -714,6 +716,8 @@ def _token_fields_ok(fields: dict[str, Any]) -> bool:
 def _if_idle(lock_file: Path) -> Iterator[bool]:
     """Holds ``lock_file`` for the block when no process holds it (yields True), else yields
     False at once: for housekeeping that must never wait on, or disturb, a sign-in."""
+    from filelock import FileLock, Timeout
+
     lock = FileLock(str(lock_file), timeout=0, mode=0o600)
     try:
         lock.acquire()

@@ -79,6 +79,8 @@ class RunState:
         self.settings: Settings | None = None
         self.error: SettingError | None = None
         self.run_id = ""
+        self.run_shared = True
+        """Whether other processes share ``run_id`` (xdist's workers); False for a lone run."""
         self.emulator: object | None = None
         self.clock: Callable[[], float] = time.time
         self.notify: Callable[[str], None] | None = None
@@ -120,7 +122,11 @@ class RunState:
             from .provider import build_provider
 
             self.provider = build_provider(
-                self.require(), clock=self.clock, run_id=self.run_id, notify=self.notify
+                self.require(),
+                clock=self.clock,
+                run_id=self.run_id,
+                run_shared=self.run_shared,
+                notify=self.notify,
             )
         return self.provider
 

@@ -243,6 +243,7 @@ def _configure(config: pytest.Config, run: RunState) -> None:
         run.run_id = str(worker_input["testrunuid"])
     else:
         run.run_id = uuid.uuid4().hex
+        run.run_shared = False
 
     started: list[EmulatorInfo] = []
 
@@ -485,7 +486,9 @@ class _XdistHooks:
         payload = self.config.stash.get(_PAYLOAD_KEY, WorkerPayload())
         node.workerinput[WORKERINPUT_KEY] = payload.to_dict()
         # The workers' run id (see _configure); the controller's too, for one id per run.
-        self.config.stash[RUN_KEY].run_id = str(node.workerinput["testrunuid"])
+        run = self.config.stash[RUN_KEY]
+        run.run_id = str(node.workerinput["testrunuid"])
+        run.run_shared = True
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         stats = getattr(node, "workeroutput", {}).get(WORKERINPUT_KEY)

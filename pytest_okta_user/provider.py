@@ -1,8 +1,9 @@
 """TokenProvider: hands out a token set per variant, signing in as rarely as possible.
 
 The order is memory, then the disk cache, then the refresh token when there is one, then a full
-exchange. With a cache, the disk read, the renewal and the write all happen under the entry's file
-lock, so however many processes ask at once, one signs in and the others read what it stored.
+exchange. With a cache, a fresh entry is read without its file lock (entries are replaced whole);
+a missing, stale or unusable one is read again, renewed and written under the lock, so however
+many processes ask at once, one signs in and the others read what it stored.
 
 A token is handed out only with at least ``min_ttl`` seconds of life left. When a long run outlives
 it, the next request renews it, once for every process sharing the cache.
@@ -111,6 +112,7 @@ class TokenProvider:
         min_ttl: float = options.MIN_TTL.default,
         clock: Callable[[], float] = time.time,
         run_id: str = "",
+        run_shared: bool = True,
         published_keys: Callable[[Variant], Iterable[str]] | None = None,
         browser_session: Callable[[Variant], OktaSession] | None = None,
         sessions: SessionStore | None = None,
@@ -126,6 +128,9 @@ class TokenProvider:
         self._published: dict[str, frozenset[str]] = {}
         self.run_id = run_id
         """Shared by the processes of one run; "" keeps failures in this process only."""
+        self.run_shared = run_shared
+        """Whether other processes may share ``run_id`` (False: a run without xdist workers, so
+        the key check has nothing to share, and fetches without taking the cache's lock)."""
         self._refresh = refresh
         self.cache = cache
         self.min_ttl = _checked_ttl(min_ttl)
@@ -203,6 +208,8 @@ class TokenProvider:
             previous = rejected or self._memory.get(variant)
             if self.cache is None:
                 tokens = self._renew(variant, previous, ttl, pending)
+            elif rejected is None and (tokens := self._served_unlocked(variant, ttl)) is not None:
+                return tokens
             else:
                 with self.cache.locked(variant):
                     if self.run_id:
@@ -253,6 +260,29 @@ class TokenProvider:
             with self._lock:
                 self._memory[variant] = tokens
             return tokens
+
+    def _served_unlocked(self, variant: Variant, ttl: float) -> TokenSet | None:
+        """A fresh cache entry, read without its lock: a warm run's path, which then never waits
+        for a lock nor imports filelock. Entries are replaced whole (``os.replace``), so a reader
+        sees one entry or the other, never half; one being replaced or dropped right now (its
+        token refused) is served as a moment earlier would have served it, and a refusal renews
+        it (``renew_rejected``). Anything else (no entry, a stale or unusable one, a withdrawn
+        key) gives None: the locked path reads it again and acts (the key check's answer is
+        remembered, so it asks the issuer no second time)."""
+        assert self.cache is not None
+        stored, problem, stored_by = self.cache.inspect_entry(variant)
+        if (
+            stored is None
+            or problem is not None
+            or not _fresh(stored, self._clock(), ttl)
+            or self._signed_by_a_withdrawn_key(variant, stored, stored_by)
+        ):
+            return None
+        with self._lock:
+            self.stats.cache_hits += 1
+            self._memory[variant] = stored
+        log.debug("token cache hit for variant %s", variant.key)
+        return stored
 
     def _usable_in_memory(
         self, variant: Variant, ttl: float, rejected: TokenSet | None
@@ -384,7 +414,9 @@ class TokenProvider:
             fetch = self._fetch_published_keys
             try:
                 published = self.cache.published_keys(
-                    variant.issuer, self.run_id, lambda: fetch(variant)
+                    variant.issuer,
+                    self.run_id if self.run_shared else "",
+                    lambda: fetch(variant),
                 )
             except OktaUserError as exc:
                 log.info("could not read the keys of %s, serving the cached token: %s",
@@ -461,6 +493,7 @@ def build_provider(
     *,
     clock: Callable[[], float] = time.time,
     run_id: str = "",
+    run_shared: bool = True,
     notify: Callable[[str], None] | None = None,
     share_sessions: bool = True,
 ) -> TokenProvider:
@@ -468,7 +501,8 @@ def build_provider(
     to get the same tokens from the same cache (``build_provider(resolve(...)).get(variant)``).
 
     ``run_id``: the same in every process of one run (the plugin uses xdist's ``testrunuid``), so
-    a sign-in refused for good is not tried again by another process. ``notify``: says a wait
+    a sign-in refused for good is not tried again by another process; ``run_shared=False``: no
+    other process has that id (a run without xdist workers). ``notify``: says a wait
     (the next TOTP code) on the terminal. ``share_sessions=False``: every variant signs its user
     in on its own (what benchmarks compare the Okta session's reuse against).
     """
@@ -561,6 +595,7 @@ def build_provider(
         min_ttl=settings[options.MIN_TTL].value,
         clock=clock,
         run_id=run_id,
+        run_shared=run_shared,
         published_keys=published_keys,
         browser_session=browser_session,
         sessions=sessions,

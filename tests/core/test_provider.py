@@ -578,6 +578,31 @@ def test_a_lock_timeout_is_raised_and_not_remembered(okta: FakeOkta, cache: Toke
     assert tokens.get(VARIANT).access_token == "exchanged-access-1"
 
 
+def test_a_fresh_entry_is_read_without_waiting_for_its_lock(
+    okta: FakeOkta, cache: TokenCache
+) -> None:
+    """A warm run reads a fresh entry without taking its lock: a process holding it (renewing a
+    refused token, say) holds up no process that only reads, and no filelock is imported."""
+    stored = provider(okta, cache).get(VARIANT)
+    reader = provider(okta, TokenCache(cache.folder, lock_timeout=0.01))
+    served: list[TokenSet] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            served.append(reader.get(VARIANT))
+        except BaseException as exc:
+            errors.append(exc)
+
+    with cache.locked(VARIANT):
+        thread = threading.Thread(target=ask)
+        thread.start()
+        thread.join()
+    assert errors == []
+    assert [tokens.access_token for tokens in served] == [stored.access_token]
+    assert (okta.total, reader.stats.cache_hits) == (1, 1)
+
+
 @pytest.mark.parametrize("with_cache", [True, False], ids=["disk", "memory"])
 def test_threads_share_one_exchange(okta: FakeOkta, cache: TokenCache, with_cache: bool) -> None:
     inside = threading.Event()
