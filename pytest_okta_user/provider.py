@@ -22,7 +22,8 @@ A token read from the disk cache that an earlier run stored is served only while
 publishes the key that signed it (:meth:`TokenProvider._signed_by_a_withdrawn_key`): an emulator
 restarted on the same port, or a key Okta rotated away, would otherwise hand the API a token it
 refuses. That costs one JWKS request per issuer per run, shared by the run's processes through the
-cache, and none when the run signs in itself or reads nothing from the cache.
+cache, and none when the run signs in itself, reads nothing from the cache, or knows the emulator
+by its instance id (which tells its keys apart already).
 
 Secrets (the password, the client secret) are needed only to sign in: a variant is built without
 them and a fresh cached token is handed out without them; :func:`build_provider`'s sign-in asks for
@@ -397,10 +398,13 @@ class TokenProvider:
 
         Not asked for tokens this run signed in for (``stored_by``), nor for a token whose key
         cannot be named (opaque, or the org server's access token without an ID token, whose key
-        is never published). An issuer that cannot be asked (down, refusing) gets the benefit of
-        the doubt: the token is served, and the tests using it tell.
+        is never published), nor for an emulator's known by its instance id (``variant.instance``:
+        the id is part of the entry's key, so another emulator's tokens are never read, and an
+        instance keeps its keys, with its id, in its key file; only its Python API's
+        ``KeyStore.rotate``, for tests, changes them). An issuer that cannot be asked (down,
+        refusing) gets the benefit of the doubt: the token is served, and the tests using it tell.
         """
-        if self._fetch_published_keys is None or self.cache is None:
+        if self._fetch_published_keys is None or self.cache is None or variant.instance:
             return False
         if self.run_id and stored_by == self.run_id:
             return False

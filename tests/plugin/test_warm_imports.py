@@ -2,7 +2,8 @@
 neither `requests` nor `jwt` nor `cryptography`, whether it fetches the issuer's key ids for the
 run itself (with the standard library: ``jwks_fetch``) or reads them from the cache folder. A run
 without xdist workers imports no `filelock` either: it reads the entry without its lock, and has no
-other process to share the key check with. Not timed: what is imported is what costs."""
+other process to share the key check with, and none at all checks the keys of an emulator known by
+its instance id. Not timed: what is imported is what costs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 
 import pytest
 from support.inner import RunInner
+
+from pytest_okta_user.emulator import OktaEmulator
 
 REPORT_IMPORTS = """
 import json
@@ -33,13 +36,21 @@ def test_token(okta_access_token, n):
 """
 
 
+@pytest.mark.parametrize("instance", [True, False], ids=["instance id", "no instance id"])
 @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "-n 2"])
 def test_a_warm_run_imports_no_http_or_jwt_library(
     pytester: pytest.Pytester,
     run_inner: RunInner,
+    okta: OktaEmulator,
     emulator_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
     workers: tuple[str, ...],
+    instance: bool,
 ) -> None:
+    if not instance:
+        # The README's fixed-port recipe: the emulator is known by its URL alone, so a cached
+        # token's key is checked against its JWKS (a restarted emulator signs with new keys).
+        monkeypatch.delenv("OKTA_EMULATOR_INSTANCE")
     pytester.makeconftest(REPORT_IMPORTS)
     pytester.makepyfile(test_token=TESTS)
     run_inner(*workers).assert_outcomes(passed=8)  # the cold run signs in: fills the cache
@@ -48,14 +59,18 @@ def test_a_warm_run_imports_no_http_or_jwt_library(
     assert any("requests" in modules and "jwt" in modules for modules in cold.values()), cold
     assert any("filelock" in modules for modules in cold.values()), cold
 
+    key_sets_read = okta.count("keys")
     run_inner(*workers).assert_outcomes(passed=8)
 
-    # Each process serves the cached token; one of them fetches the issuer's key ids for the run
-    # (one JWKS request per issuer per run), the others read them from the cache folder: the
-    # workers share that under the cache's lock (filelock), a lone process needs none.
+    # Each process serves the cached token. Without an instance id one of them fetches the
+    # issuer's key ids for the run (one JWKS request per issuer per run, with the standard
+    # library), and xdist's workers share it under the cache's lock (filelock); a lone process
+    # needs no lock. An instance id tells the emulator's keys apart already: no request at all.
     warm = _imported(pytester)
+    assert okta.count("keys") - key_sets_read == (0 if instance else 1)
+    shared = [] if instance else ["filelock"]
     if workers:
-        assert warm == {"main": [], "gw0": ["filelock"], "gw1": ["filelock"]}, warm
+        assert warm == {"main": [], "gw0": shared, "gw1": shared}, warm
     else:
         assert warm == {"main": []}, warm
 
