@@ -76,14 +76,14 @@ class _MaskedFile:
 
     def __init__(self, file: Any) -> None:
         self._file = file
+        # Called after every write (the terminal's progress): the file's own, not through
+        # __getattr__ nor a frame of ours.
+        self.flush: Callable[[], None] = file.flush
 
     def write(self, text: str) -> int:
-        self._file.write(masking.mask(text))
+        # The progress dots, a write each per test, are shorter than anything masked.
+        self._file.write(masking.mask(text) if len(text) >= masking.MIN_LENGTH else text)
         return len(text)
-
-    def flush(self) -> None:
-        # Called after every write (the terminal's progress): not through __getattr__.
-        self._file.flush()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
@@ -185,7 +185,8 @@ class MaskingHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        mask_report(report)
+        if report.sections or report.longrepr is not None:  # as mask_report checks, without a call
+            mask_report(report)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

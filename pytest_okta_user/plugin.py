@@ -577,7 +577,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     Runs after the runner's own setup (trylast), so the fixtures hold their values.
     """
-    run = item.config.stash.get(RUN_KEY, None)
+    # The innermost run is this item's (fixtures.current_run): read without the stash's calls.
+    run = _RUNS[-1] if _RUNS else None
     provider = None if run is None else run.provider
     if run is None or provider is None or provider.now() < run.fixed_until:
         return  # every value handed out is still fresh: the one check most tests get
@@ -626,7 +627,8 @@ def pytest_runtest_makereport(
         failure = excinfo.value.failure
         failure.tests += 1
         report.longrepr = failure.short_line()
-    mask_report(report)
+    if report.sections or report.longrepr is not None:  # as mask_report checks, without a call
+        mask_report(report)
     return report
 
 
