@@ -10,12 +10,18 @@ per test: 2000 tests requesting `okta_access_token` with a warm token cache, aga
 
 Every run is a real `pytest` subprocess against a fresh embedded emulator (the warm cache is
 filled once before timing). `--long` takes more pairs.
+
+`--instructions` also counts the instructions each side executes, one run each under valgrind's
+callgrind (a few minutes; needs `valgrind`): the same count every time, where the CPU time of one
+run on a shared two-core machine moves by a tenth from run to run, so a ratio of 1.03 is only
+told from 1.05 by many pairs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -91,6 +97,43 @@ def pytest_run(
     return elapsed
 
 
+def instruction_counts(
+    runs: dict[str, tuple[Path, tuple[str, ...]]], env: dict[str, str]
+) -> dict[str, int]:
+    """The instructions each pytest run executes (callgrind's "Collected"), the runs side by side
+    (one a core). PYTHONHASHSEED is fixed: set and dict orders then repeat, and so do the counts."""
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    env = {**env, "PYTHONHASHSEED": "0"}
+    started = {
+        name: subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command, *args],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, (folder, args) in runs.items()
+    }
+    counts = {}
+    for name, process in started.items():
+        _out, err = process.communicate()
+        found = re.search(r"Collected : (\d+)", err)
+        if process.returncode not in (0, 5) or found is None:
+            sys.exit(f"valgrind pytest ({name}) failed:\n{err[-2000:]}")
+        counts[name] = int(found.group(1))
+    return counts
+
+
+def instructions_line(label: str, subject: int, floor: int) -> str:
+    return (
+        f"{label:<44} ratio {subject / floor:5.3f}x  (instructions, valgrind)"
+        f"  {subject / 1e9:.3f} G vs floor {floor / 1e9:.3f} G"
+    )
+
+
 def suite(root: Path, name: str, tests: str, conftest: str | None = None) -> Path:
     folder = root / name
     folder.mkdir()
@@ -107,6 +150,11 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--pairs", type=int, help="pairs of per-test runs (default 4, --long 16)")
     parser.add_argument("--no-startup", action="store_true", help="measure the per-test row only")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each side's instructions under valgrind (deterministic; a few minutes)",
+    )
     args = parser.parse_args()
     startup_pairs, per_test_pairs = (60, 16) if args.long else (20, 4)
     per_test_pairs = args.pairs or per_test_pairs
@@ -152,6 +200,17 @@ def main() -> None:
             )
             print(per_test.line("s"))
             print(per_test_cpu.paired("  the same, CPU time (user + system)").line("s"))
+            if args.instructions:
+                runs = {"floor": (floor, ("-p", "no:okta_user")), "subject": (with_token, ())}
+                if not args.no_startup:
+                    runs["startup floor"] = (empty, floor_args)
+                    runs["startup"] = (empty, ("--collect-only",))
+                counts = instruction_counts(runs, env)
+                if not args.no_startup:
+                    label = "start-up: --collect-only, empty folder"
+                    print(instructions_line(label, counts["startup"], counts["startup floor"]))
+                label = f"per test: {args.tests} tests, warm cache"
+                print(instructions_line(label, counts["subject"], counts["floor"]))
             if okta.count("authn") != signed_in:
                 print("  (warning: the timed runs signed in: the cache was not warm)")
             print(f"  {load_average()}")
