@@ -70,6 +70,7 @@ _INTERNED_KEY = pytest.StashKey[dict[OktaRequest, OktaRequest]]()
 #: What the workers report back (workeroutput), summed up on the controller.
 _WORKER_STATS_KEY = pytest.StashKey[list[RunStats]]()
 _MASKING_KEY = pytest.StashKey[MaskingHooks]()
+_HAND_OVER_KEY = pytest.StashKey["_RequestHandOver"]()
 #: This run's Okta state (the object the fixtures sit on, see fixtures.RunState).
 RUN_KEY = pytest.StashKey[RunState]()
 
@@ -206,6 +207,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_MASKING_KEY] = MaskingHooks(config)
     config.pluginmanager.register(config.stash[_MASKING_KEY], "okta_user.masking")
     run = config.stash[RUN_KEY] = RunState()
+    config.stash[_HAND_OVER_KEY] = _RequestHandOver(config)
+    config.pluginmanager.register(config.stash[_HAND_OVER_KEY], "okta_user.request")
     run.notify = lambda message: _say(config, message)
     _RUNS.append(run)
     config.add_cleanup(lambda: _RUNS.remove(run))
@@ -534,6 +537,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # hide a parameter; older ones show its label).
     hidden = getattr(pytest, "HIDDEN_PARAM", None)
     ids = marker_ids(merged, params) or [hidden or r.label() for r in params]
+    metafunc.config.stash[_HAND_OVER_KEY].marked = True
     # Each of the test's marker-dependent fixtures gets the request as its param (one tuple a
     # request): the fixtures themselves, with no private fixture between them and the test.
     metafunc.parametrize(
@@ -541,12 +545,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
-    """A fixture of ``REQUEST_FIXTURES`` is about to run (once per marker request): hand it its
-    param. (``fixturedef``: ``pytest.FixtureDef``, public only from pytest 8.1.)"""
-    if fixturedef.argname in REQUEST_FIXTURES:
+class _RequestHandOver:
+    """Hands a fixture of ``REQUEST_FIXTURES`` that is about to run (once per marker request) its
+    marker request, its param, and the run its clock (``fixtures.set_up_request``).
+
+    pluggy calls ``pytest_fixture_setup`` for every fixture every test sets up (ten calls a test
+    in a suite with ten function fixtures), so a run whose tests no marker parametrized
+    (``marked``, known once collected: fixtures run after) unregisters it as soon as the clock is
+    set. Its fixtures all read the default request from then on."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.marked = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> None:
+        # fixturedef: pytest.FixtureDef, public only from pytest 8.1.
+        if fixturedef.argname not in REQUEST_FIXTURES:
+            return
         set_up_request(request)
+        if not self.marked:
+            # Safe during the call: pluggy goes on with the implementations after this one.
+            self.config.pluginmanager.unregister(self)
 
 
 def _without_defaults(request: OktaRequest, settings: Settings) -> OktaRequest:

@@ -219,3 +219,35 @@ def test_a_marker_asking_for_the_defaults_shares_the_unmarked_fixtures(
     result = run_inner("-s", "-p", "no:randomly")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["built: ['pkce', 'code']"])
+
+
+HAND_OVER = """
+import pytest
+
+def test_1_first_token(okta_access_token):
+    assert okta_access_token
+
+def test_2_a_fixture_first_set_up_later(okta_variant, okta_id_token, request):
+    # The default request, whether the hand-over hook handed it or has left already.
+    assert okta_variant.flow == "pkce"
+    assert okta_id_token
+    assert request.config.pluginmanager.has_plugin("okta_user.request") is {kept}
+"""
+
+MARKED = """
+@pytest.mark.okta(flow="code")
+def test_3_marked(okta_variant, okta_access_token):
+    assert okta_variant.flow == "code"
+"""
+
+
+@pytest.mark.parametrize("marked", [False, True], ids=["no marker", "a marked test"])
+def test_the_request_hand_over_leaves_a_run_without_markers(
+    pytester: pytest.Pytester, run_inner: RunInner, emulator_env: dict[str, str], marked: bool
+) -> None:
+    """pluggy calls the hand-over's pytest_fixture_setup for every fixture of every test: a run
+    whose tests no marker parametrized unregisters it once its first fixture has the clock, and
+    the fixtures set up after it get the default request all the same."""
+    suite = HAND_OVER.replace("{kept}", str(marked)) + (MARKED if marked else "")
+    pytester.makepyfile(test_suite=suite)
+    run_inner("-p", "no:randomly").assert_outcomes(passed=3 if marked else 2)
