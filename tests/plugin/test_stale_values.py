@@ -52,15 +52,21 @@ def test_7_factory(okta_token_factory):
 """
 
 
-def test_a_session_token_value_outlived_fails_the_test_at_setup_with_the_fix(
-    pytester: pytest.Pytester, okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _run(
+    pytester: pytest.Pytester, okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch, suite: str
+) -> pytest.RunResult:
+    """``suite`` in an inner run against ``okta``, on CONFTEST's clock, in file order."""
     for name, value in okta.env().items():
         monkeypatch.setenv(name, value)
     pytester.makeconftest(CONFTEST)
-    pytester.makepyfile(test_suite=SUITE)
+    pytester.makepyfile(test_suite=suite)
+    return pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:randomly")
 
-    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:randomly")
+
+def test_a_session_token_value_outlived_fails_the_test_at_setup_with_the_fix(
+    pytester: pytest.Pytester, okta: OktaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _run(pytester, okta, monkeypatch, SUITE)
 
     result.assert_outcomes(passed=4, errors=3)
     out = result.stdout.str()
@@ -101,12 +107,7 @@ def test_a_marked_tests_value_is_checked_against_the_markers_min_ttl(
 ) -> None:
     """The check finds the value a marked test was given (its fixtures' param), and measures it
     with the marker's min_ttl, not the settings'."""
-    for name, value in okta.env().items():
-        monkeypatch.setenv(name, value)
-    pytester.makeconftest(CONFTEST)
-    pytester.makepyfile(test_suite=MARKED_SUITE)
-
-    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:randomly")
+    result = _run(pytester, okta, monkeypatch, MARKED_SUITE)
 
     result.assert_outcomes(passed=2, errors=1)
     assert "ERROR at setup of test_2_access_token" in result.stdout.str()
