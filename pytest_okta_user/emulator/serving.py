@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import socket
+import ssl
 import threading
 import traceback
 from collections.abc import Callable
@@ -101,6 +102,14 @@ class _AccessLine:
         return "".join(lines)
 
 
+#: What a write to a client that has hung up raises (werkzeug's own list, a module name there).
+_CONNECTION_DROPPED: tuple[type[Exception], ...] = (
+    ConnectionError,
+    socket.timeout,
+    ssl.SSLEOFError,
+)
+
+
 class KeepAliveHandler(WSGIRequestHandler):
     """werkzeug's request handler, speaking HTTP/1.1 with persistent connections."""
 
@@ -121,7 +130,7 @@ class KeepAliveHandler(WSGIRequestHandler):
         self._body = body = _CountingReader(self.rfile)
         try:
             self._answer()
-        except self.connection_dropped_errors:
+        except _CONNECTION_DROPPED:
             self.close_connection = True
             return
         left = int(length) - body.consumed

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -63,11 +65,21 @@ class _Quiet(KeepAliveHandler):
 
 
 @contextmanager
-def serving(app: App) -> Iterator[tuple[int, list[str]]]:
-    """`app` behind the emulator's server; yields its port and what the server logged."""
+def serving(app: App, ended: threading.Semaphore | None = None) -> Iterator[tuple[int, list[str]]]:
+    """`app` behind the emulator's server; yields its port and what the server logged, an error
+    escaping a connection's handler among it. `ended` is released as each connection ends."""
     logged: list[str] = []
     server = PooledWSGIServer("127.0.0.1", 0, app, _Quiet)
     server.log = lambda type, message, *args: logged.append(message % args)  # type: ignore[method-assign]
+    server.handle_error = lambda request, address: logged.append(traceback.format_exc())  # type: ignore[method-assign]
+    if ended is not None:
+        close = server.shutdown_request
+
+        def shutdown_request(request: Any) -> None:
+            close(request)
+            ended.release()
+
+        server.shutdown_request = shutdown_request  # type: ignore[method-assign]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -127,6 +139,30 @@ def test_a_body_without_a_length_gets_one_and_the_connection_stays() -> None:
             assert headers["content-length"] == "7"
             assert body == b"one two"
             assert headers.get("connection", "").lower() != "close"
+
+
+def test_a_client_gone_before_its_answer_ends_the_connection_quietly() -> None:
+    """A client that hangs up (an RST) while its answer is made: the answer's write fails, and
+    the connection ends as a dropped one, with no error escaping the handler (it once named a
+    werkzeug attribute that does not exist, and an AttributeError's traceback went to stderr)."""
+    inside, gone, ended = threading.Event(), threading.Event(), threading.Semaphore(0)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        inside.set()
+        gone.wait(PATIENCE)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * 1_000_000]
+
+    with serving(app, ended) as (port, logged):
+        connection = socket.create_connection(("127.0.0.1", port))
+        connection.sendall(get("/", port))
+        assert inside.wait(PATIENCE)
+        # Linger 0: close() sends an RST, so the server's next write fails at once.
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+        gone.set()
+        assert ended.acquire(timeout=PATIENCE)
+    assert logged == []
 
 
 def test_an_exception_escaping_the_app_is_a_logged_500_that_ends_the_connection() -> None:
