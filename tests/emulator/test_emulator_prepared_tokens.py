@@ -50,6 +50,15 @@ def signed_ahead(okta: OktaEmulator, code: str) -> Any:
     return prepared
 
 
+def code_signed_ahead(
+    okta: OktaEmulator, client: Client, scope: str = "openid profile email"
+) -> tuple[str, str, Any]:
+    """A PKCE code issued to `client`, its verifier, and its tokens once signed ahead."""
+    verifier, _ = pkce_pair()
+    code = client.code(verifier=verifier, scope=scope)
+    return code, verifier, signed_ahead(okta, code)
+
+
 @pytest.fixture
 def frozen(okta: OktaEmulator) -> OktaEmulator:
     okta.clock.freeze()
@@ -59,9 +68,7 @@ def frozen(okta: OktaEmulator) -> OktaEmulator:
 def test_an_issued_code_has_its_tokens_signed_ahead_and_they_are_valid(
     frozen: OktaEmulator, client: Client
 ) -> None:
-    verifier, _ = pkce_pair()
-    code = client.code(verifier=verifier, scope="openid profile email")
-    prepared = signed_ahead(frozen, code)
+    code, verifier, prepared = code_signed_ahead(frozen, client, "openid profile email")
     tokens = client.redeem(code, verifier)
     # Handed out: the very tokens signed ahead (their jtis), recorded as issued now.
     assert claims(tokens["access_token"])["jti"] == prepared.plan.access_claims["jti"]
@@ -78,9 +85,7 @@ def test_an_issued_code_has_its_tokens_signed_ahead_and_they_are_valid(
 def test_a_clock_moved_between_authorize_and_token_gets_fresh_tokens(
     frozen: OktaEmulator, client: Client
 ) -> None:
-    verifier, _ = pkce_pair()
-    code = client.code(verifier=verifier)
-    prepared = signed_ahead(frozen, code)
+    code, verifier, prepared = code_signed_ahead(frozen, client)
     issued_at = int(frozen.clock.now())
     frozen.clock.advance(7)
     tokens = client.redeem(code, verifier)
@@ -94,9 +99,7 @@ def test_a_clock_moved_between_authorize_and_token_gets_fresh_tokens(
 
 
 def test_unused_prepared_tokens_were_never_issued(frozen: OktaEmulator, client: Client) -> None:
-    verifier, _ = pkce_pair()
-    code = client.code(verifier=verifier)
-    prepared = signed_ahead(frozen, code)
+    code, verifier, prepared = code_signed_ahead(frozen, client)
     frozen.clock.advance(1)
     client.redeem(code, verifier)
     unused = prepared.wait()
@@ -160,9 +163,7 @@ def test_a_wrong_verifier_is_refused_and_the_code_still_redeems(
 def test_a_key_rotation_between_authorize_and_token_signs_with_the_new_key(
     frozen: OktaEmulator, client: Client
 ) -> None:
-    verifier, _ = pkce_pair()
-    code = client.code(verifier=verifier)
-    prepared = signed_ahead(frozen, code)
+    code, verifier, prepared = code_signed_ahead(frozen, client)
     old_kid = prepared.plan.access_key.kid
     new_key = frozen.org.keys.rotate("as:default")
     tokens = client.redeem(code, verifier)
@@ -175,9 +176,7 @@ def test_a_key_rotation_between_authorize_and_token_signs_with_the_new_key(
 def test_a_profile_changed_between_authorize_and_token_is_in_the_id_token(
     frozen: OktaEmulator, client: Client
 ) -> None:
-    verifier, _ = pkce_pair()
-    code = client.code(verifier=verifier)
-    signed_ahead(frozen, code)
+    code, verifier, _ = code_signed_ahead(frozen, client)
     with frozen.org.lock:
         frozen.org.user(DEMO.user_id).profile["firstName"] = "Renamed"  # type: ignore[union-attr]
     tokens = client.redeem(code, verifier)
@@ -187,9 +186,7 @@ def test_a_profile_changed_between_authorize_and_token_is_in_the_id_token(
 def test_a_server_lifetime_changed_between_authorize_and_token_is_in_the_tokens(
     frozen: OktaEmulator, client: Client
 ) -> None:
-    verifier, _ = pkce_pair()
-    code = client.code(verifier=verifier)
-    signed_ahead(frozen, code)
+    code, verifier, _ = code_signed_ahead(frozen, client)
     with frozen.org.lock:
         frozen.org.servers[DEMO.auth_server_id].access_token_lifetime = 600
     tokens = client.redeem(code, verifier)
@@ -201,9 +198,7 @@ def test_a_server_lifetime_changed_between_authorize_and_token_is_in_the_tokens(
 def test_refresh_tokens_are_issued_at_token_time_as_before(
     frozen: OktaEmulator, client: Client
 ) -> None:
-    verifier, _ = pkce_pair()
-    code = client.code(verifier=verifier, scope="openid offline_access")
-    signed_ahead(frozen, code)
+    code, verifier, _ = code_signed_ahead(frozen, client, "openid offline_access")
     tokens = client.redeem(code, verifier)
     assert introspect(frozen, client, tokens["refresh_token"])["active"] is True
     refreshed = client.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
