@@ -248,11 +248,7 @@ class TokenProvider:
                         and not _same_access_token(stored, rejected)
                         and _fresh(stored, self._clock(), ttl)
                     ):
-                        with self._lock:
-                            self.stats.cache_hits += 1
-                            self._memory[variant] = stored
-                        log.debug("token cache hit for variant %s", variant.key)
-                        return stored
+                        return self._served(variant, stored)
                     if rejected is not None:
                         # Never served again, even if the renewal below fails.
                         self.cache.drop(variant)
@@ -279,6 +275,10 @@ class TokenProvider:
             or self._signed_by_a_withdrawn_key(variant, stored, stored_by)
         ):
             return None
+        return self._served(variant, stored)
+
+    def _served(self, variant: Variant, stored: TokenSet) -> TokenSet:
+        """``stored``, read from the cache, handed out: counted, and remembered in memory."""
         with self._lock:
             self.stats.cache_hits += 1
             self._memory[variant] = stored
@@ -631,9 +631,12 @@ def _require_secrets(settings: Settings, variant: Variant, *, signing_in: bool) 
 def _session_may_serve(sessions: SessionStore, variant: Variant) -> bool:
     """Whether ``variant``'s exchange may need no password: a browser flow (code, pkce,
     implicit) whose user has an Okta session stored, which answers ``/authorize`` alone."""
-    if variant.flow not in _SESSION_FLOWS or variant.user is None:
-        return False
-    return sessions.current(UserKey.of(variant)) is not None
+    return _session_answers(variant) and sessions.current(UserKey.of(variant)) is not None
+
+
+def _session_answers(variant: Variant) -> bool:
+    """Whether an Okta session of ``variant``'s user can answer its ``/authorize`` alone."""
+    return variant.flow in _SESSION_FLOWS and variant.user is not None
 
 
 #: The flows an Okta session answers: /authorize with prompt=none and the session cookie.
@@ -735,7 +738,7 @@ def serves_from_cache(settings: Settings, *, clock: Callable[[], float] = time.t
     tokens, _problem = cache.inspect(variant)
     if tokens is not None and _fresh(tokens, clock(), settings[options.MIN_TTL].value):
         return True
-    if variant.flow not in _SESSION_FLOWS or variant.user is None:
+    if not _session_answers(variant):
         return False
     session, _step = cache.load_user(UserKey.of(variant))
     return session is not None and clock() - session.started_at < SESSION_TRUSTED_FOR
