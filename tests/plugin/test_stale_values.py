@@ -4,7 +4,7 @@ errors at setup with the fix, instead of sending a dead token; okta_session rene
 from __future__ import annotations
 
 import pytest
-from support.inner import SHIFTED_CLOCK
+from support.inner import FAST, SHIFTED_CLOCK
 
 from pytest_okta_user.emulator import OktaEmulator
 
@@ -60,7 +60,7 @@ def _run(
         monkeypatch.setenv(name, value)
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_suite=suite)
-    return pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:randomly")
+    return pytester.runpytest_subprocess(*FAST, "-p", "no:randomly")
 
 
 def test_a_session_token_value_outlived_fails_the_test_at_setup_with_the_fix(
