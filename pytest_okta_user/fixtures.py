@@ -12,9 +12,10 @@ variant.)
 The token fixtures take no argument at all: pytest resolves every fixture of a test's chain again
 for each test, even one served from its cache (about a fourth of what a test costs pytest), so a
 ``pytestconfig``, ``request`` or private fixture in between would cost every test. The plugin's
-``pytest_fixture_setup`` hook hands a fixture its marker request as it runs
-(:func:`set_up_request`: the param, and the ``okta_clock`` fixture, asked for once), and it finds
-the run's :class:`RunState` with ``current_run()``.
+``pytest_fixture_setup`` hook (``plugin._RequestHandOver``, gone from a run without markers once
+it has the clock) hands a fixture its marker request as it runs (:func:`set_up_request`: the
+param, and the ``okta_clock`` fixture, asked for once), and it finds the run's :class:`RunState`
+with ``current_run()``.
 
 Failures (a settings problem, a refused sign-in) error only the tests that need Okta, each with one
 short line; the full message is printed once, in the plugin's summary section (``reporting.py``).
