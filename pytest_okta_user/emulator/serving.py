@@ -12,6 +12,9 @@ paid three TCP handshakes and three thread starts. Here:
   is not bounded: a connection holds its thread while idle, so a bounded pool would let a few
   silent clients stall everyone (tests/emulator/test_emulator_safety.py); idle threads exit
   after a while.
+* the head: http.client hands each request's header lines to the email package's MIME parser, a
+  third of the emulator's time holding the GIL in a sign-in (py-spy --gil); `read_head` splits
+  plain ones into the same `http.client.HTTPMessage` itself.
 * stop: the connections still open are shut down, so no thread keeps answering for a stopped org.
 
 A well-kept alternative was weighed: waitress has no TLS; cheroot does its TLS handshake on the
@@ -21,12 +24,17 @@ thread that accepts every connection (the stall `server.py` avoids). werkzeug st
 from __future__ import annotations
 
 import contextlib
+import email.parser
+import http.client
+import io
 import queue
+import re
 import socket
 import ssl
 import threading
 import traceback
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from werkzeug.exceptions import InternalServerError
@@ -36,6 +44,40 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 DRAIN_LIMIT = 64 * 1024
 # Seconds an idle pooled thread waits for a new connection before it exits.
 IDLE_THREAD_SECONDS = 30.0
+
+
+# http.client's bounds on a head: the longest line, the most lines.
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
+# A header line that the email package's parser (compat32) would take as it is: a name of printable
+# ASCII but ':', the colon, the value (its leading blanks dropped) and the line's end.
+_PLAIN_FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*)\r?\n")
+
+
+def read_head(rfile: io.BufferedIOBase) -> http.client.HTTPMessage:
+    """The header lines after a request line, as `http.client.parse_headers` reads and parses
+    them (the same limits and errors, the same `HTTPMessage`), without the email package's parser
+    for a head of plain `Name: value` lines. Any other line (a folded one, one email takes for a
+    body or a mailbox's `From `, a bare CR) sends the whole head to email's parser, as before.
+    """
+    lines: list[bytes] = []
+    while True:
+        line = rfile.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        lines.append(line)
+        if len(lines) > _MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
+        if line in (b"\r\n", b"\n", b""):
+            break
+    message = http.client.HTTPMessage()
+    for raw in lines[:-1]:
+        field = _PLAIN_FIELD.fullmatch(raw.decode("iso-8859-1"))
+        if field is None:
+            head = b"".join(lines).decode("iso-8859-1")
+            return email.parser.Parser(_class=http.client.HTTPMessage).parsestr(head)
+        message.set_raw(field[1], field[2])
+    return message
 
 
 class _CountingReader:
@@ -117,6 +159,38 @@ class KeepAliveHandler(WSGIRequestHandler):
     _body: _CountingReader | None = None
     # http.server's buffer of the head being written (`send_header` appends to it).
     _headers_buffer: list[bytes]
+
+    def parse_request(self) -> bool:
+        """http.server's `parse_request` for a request line it would take as it is
+        (`METHOD target HTTP/1.x`), its head read by `read_head`; any other line goes to
+        http.server's own, which answers it as it always has."""
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = self.requestline.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
+            return super().parse_request()
+        command, path, version = words
+        self.command, self.request_version = command, version
+        # http.server's guard against an open redirect (gh-87389).
+        self.path = "/" + path.lstrip("/") if path.startswith("//") else path
+        self.close_connection = version == "HTTP/1.0"
+        try:
+            self.headers = read_head(self.rfile)
+        except http.client.LineTooLong as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err)
+            )
+            return False
+        connection = self.headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if version == "HTTP/1.1" and self.headers.get("Expect", "").lower() == "100-continue":
+            return self.handle_expect_100()
+        return True
 
     def run_wsgi(self) -> None:
         length = (self.headers.get("Content-Length") or "0").strip()
@@ -203,9 +277,11 @@ class KeepAliveHandler(WSGIRequestHandler):
             WSGIRequestHandler.send_header(self, "Connection", "close")
         else:
             self.send_header("Connection", "close")  # sent if the body never fully came
-        self._headers_buffer.append(b"\r\n")  # end_headers, but written with the body
-        head = b"".join(self._headers_buffer)
-        self._headers_buffer = []
+        head = b""
+        if self.request_version != "HTTP/0.9":  # http.server sends an HTTP/0.9 client no head
+            self._headers_buffer.append(b"\r\n")  # end_headers, but written with the body
+            head = b"".join(self._headers_buffer)
+            self._headers_buffer = []
         self.wfile.write(head + payload)
 
     def make_environ(self) -> dict[str, Any]:

@@ -4,6 +4,8 @@ requests and an exception escaping the app (no timing)."""
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
 import socket
 import struct
@@ -13,8 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
 from pytest_okta_user.emulator import OktaEmulator
-from pytest_okta_user.emulator.serving import KeepAliveHandler, PooledWSGIServer
+from pytest_okta_user.emulator.serving import KeepAliveHandler, PooledWSGIServer, read_head
 
 App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PATIENCE = 10.0
@@ -180,3 +185,107 @@ def test_an_exception_escaping_the_app_is_a_logged_500_that_ends_the_connection(
         assert headers["connection"].lower() == "close"
         assert connection.recv(1024) == b""
     assert any("RuntimeError: boom" in line for line in logged)
+
+
+HEADS = {
+    "plain": b"Host: a\r\nContent-Length: 3\r\nX-A:  spaced value \r\n\r\n",
+    "repeated": b"Accept: a\r\nAccept: b\r\nAccept: c\r\n\r\n",
+    "bare LF": b"Host: a\nX-B: 1\n\n",
+    "empty value": b"X-Empty:\r\nX-Tab:\t\tv\r\n\r\n",
+    "folded": b"X-Long: one\r\n  two\r\n\tthree\r\nHost: a\r\n\r\n",
+    "first line folded": b" stray\r\nHost: a\r\n\r\n",
+    "no colon ends the fields": b"Host: a\r\nnot a header\r\nX-After: b\r\n\r\n",
+    "space in a name": b"Bad Name: x\r\nHost: a\r\n\r\n",
+    "empty name": b": x\r\nHost: a\r\n\r\n",
+    "mailbox From": b"From someone\r\nHost: a\r\n\r\n",
+    "From header": b"From: someone\r\n\r\n",
+    "bare CR in a value": b"X-A: one\rtwo\r\nHost: a\r\n\r\n",
+    "latin-1": "X-Name: Zoë\r\n\r\n".encode("latin-1"),
+    "end of stream": b"Host: a\r\n",
+    "nothing": b"\r\n",
+}
+
+
+@pytest.mark.parametrize("head", HEADS.values(), ids=HEADS.keys())
+def test_a_head_is_read_as_http_client_reads_it(head: bytes) -> None:
+    """`read_head` skips the email package's parser for plain lines only: every head gives the
+    fields, in order, that `http.client.parse_headers` gives, and leaves the stream where it
+    does (at the body)."""
+    ours, theirs = io.BytesIO(head + b"BODY"), io.BytesIO(head + b"BODY")
+    read = read_head(ours)
+    expected = http.client.parse_headers(theirs)
+    assert list(read.items()) == list(expected.items())
+    assert type(read) is type(expected)
+    assert ours.read() == theirs.read()
+
+
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        (b"X-Long: " + b"a" * 70000 + b"\r\n\r\n", b"Line too long"),
+        (b"".join(b"X-%d: v\r\n" % n for n in range(101)) + b"\r\n", b"Too many headers"),
+    ],
+    ids=["line too long", "too many headers"],
+)
+def test_a_head_over_http_clients_bounds_gets_a_431(
+    okta: OktaEmulator, head: bytes, reason: bytes
+) -> None:
+    request = f"GET /oauth2/default/v1/keys HTTP/1.1\r\nHost: 127.0.0.1:{okta.port}\r\n".encode()
+    with socket.create_connection(("127.0.0.1", okta.port), timeout=PATIENCE) as connection:
+        connection.sendall(request + head)
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 431 " + reason)
+
+
+ODD_REQUEST_LINES = {
+    "HTTP/2.0": b"GET / HTTP/2.0",
+    "no version number": b"GET / HTTP/1.x",
+    "four words": b"GET / x HTTP/1.1",
+    "HTTP/0.9": b"GET /",
+    "HTTP/0.9 POST": b"POST /",
+}
+
+
+def _answer_to(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as connection:
+        connection.sendall(request)
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    # The only bytes two answers to one request may differ in: the clock's and the version's.
+    return b"\r\n".join(
+        line for line in data.split(b"\r\n") if not line.startswith((b"Date:", b"Server:"))
+    )
+
+
+@pytest.mark.parametrize("line", ODD_REQUEST_LINES.values(), ids=ODD_REQUEST_LINES.keys())
+def test_a_request_line_off_the_fast_path_is_answered_as_werkzeug_answers_it(line: bytes) -> None:
+    """Only `METHOD target HTTP/1.x` is read by `KeepAliveHandler.parse_request` itself; every
+    other line gets the answer werkzeug's own handler gives, byte for byte."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+        return [b"hello"]
+
+    request = line + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    theirs = make_server("127.0.0.1", 0, app, request_handler=_QuietWerkzeug)
+    thread = threading.Thread(target=theirs.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        expected = _answer_to(theirs.server_port, request)
+    finally:
+        theirs.shutdown()
+        theirs.server_close()
+        thread.join(PATIENCE)
+    with serving(app) as (port, logged):
+        assert _answer_to(port, request) == expected
+    assert logged == []
+
+
+class _QuietWerkzeug(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # as KeepAliveHandler's
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        return None
