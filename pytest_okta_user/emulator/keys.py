@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from .ids import b64url
@@ -95,6 +96,22 @@ class SigningKey:
         )
         # Okta's kids are 43-character base64url strings: a SHA-256 digest has exactly that length.
         return cls(kid=b64url(hashlib.sha256(der).digest()), private_key=private_key)
+
+    def sign_jwt(self, claims: dict[str, Any]) -> str:
+        """`claims` as a compact JWS signed RS256 under this key's `kid`: byte for byte what
+        `jwt.encode(claims, private_key, "RS256", headers={"kid": kid, "typ": None})` makes
+        (PKCS#1 v1.5 signatures are deterministic), without PyJWT's ~0.1 ms of Python a token
+        around the signature, which holds the GIL while requests wait for it."""
+        payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = f"{self._jws_header}.{payload}"
+        signature = self.private_key.sign(
+            signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
+        )
+        return f"{signing_input}.{b64url(signature)}"
+
+    @functools.cached_property
+    def _jws_header(self) -> str:
+        return b64url(json.dumps({"alg": "RS256", "kid": self.kid}, separators=(",", ":")).encode())
 
     def public_jwk(self) -> dict[str, str]:
         numbers = self.private_key.public_key().public_numbers()

@@ -76,7 +76,7 @@ def _but_jti(claims: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _rs256(claims: dict[str, Any], key: SigningKey | None) -> str:
     assert key is not None
-    return jwt.encode(claims, key.private_key, "RS256", headers={"kid": key.kid, "typ": None})
+    return key.sign_jwt(claims)
 
 
 def sign_plan(plan: TokenPlan) -> tuple[str, str | None]:

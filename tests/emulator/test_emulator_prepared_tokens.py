@@ -223,3 +223,22 @@ def test_with_the_signers_busy_a_code_is_issued_without_and_token_signs_as_befor
     tokens = client.redeem(code, verifier)
     verified(frozen, client, tokens["id_token"], DEMO.web_client_id)
     assert introspect(frozen, client, tokens["access_token"])["active"] is True
+
+
+def test_a_token_is_signed_as_pyjwt_signs_it_byte_for_byte(okta: OktaEmulator) -> None:
+    """`SigningKey.sign_jwt` writes the JWS itself (PyJWT's Python around the signature held the
+    GIL while /token waited): RS256 signatures are deterministic, so it must give PyJWT's bytes."""
+    key = okta.org.keys.get("as:default")
+    token_claims = {
+        "ver": 1,
+        "jti": "AT.x",
+        "iss": okta.issuer,
+        "scp": ["openid", "email"],
+        "name": 'Zoë "Q" \\ Ünïcode',
+        "address": {"locality": "Zürich"},
+        "exp": 1_900_000_000,
+    }
+    expected = jwt.encode(
+        token_claims, key.private_key, "RS256", headers={"kid": key.kid, "typ": None}
+    )
+    assert key.sign_jwt(token_claims) == expected
