@@ -121,14 +121,25 @@ METHODS: dict[str, tuple[str, ...]] = {
 _ADAPTER = URL_MAP.bind("emulator")
 
 
+# Paths already matched (at most `_ROUTED_MAX`): matching walks werkzeug's state machine, ~20 us
+# of each request, for the same few paths a run asks again and again.
+_ROUTED: dict[str, tuple[str, dict[str, Any]]] = {}
+_ROUTED_MAX = 512
+
+
 def route(path: str) -> tuple[str, dict[str, Any]]:
     """The endpoint name (one of `ENDPOINTS`) and the path's arguments (`server_id`, ...)."""
-    normalized = "/" + "/".join(part for part in path.split("/") if part)
-    try:
-        endpoint, arguments = _ADAPTER.match(normalized, method="GET")
-    except HTTPException:
-        return "unknown", {}
-    return str(endpoint), dict(arguments)
+    routed = _ROUTED.get(path)
+    if routed is None:
+        normalized = "/" + "/".join(part for part in path.split("/") if part)
+        try:
+            endpoint, arguments = _ADAPTER.match(normalized, method="GET")
+            routed = (str(endpoint), dict(arguments))
+        except HTTPException:
+            routed = ("unknown", {})
+        if len(_ROUTED) < _ROUTED_MAX:
+            _ROUTED[path] = routed
+    return routed[0], dict(routed[1])
 
 
 # -- rendering ------------------------------------------------------------------------------------

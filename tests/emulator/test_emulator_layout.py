@@ -85,6 +85,13 @@ def test_routes_ignore_empty_segments_and_never_redirect(
     assert (name, arguments.get("server_id")) == (endpoint, server_id)
 
 
+def test_a_routes_arguments_are_the_callers_own() -> None:
+    """`route` remembers what it matched; a handler changing its arguments changes no later
+    request's."""
+    route("/oauth2/default/v1/token")[1]["server_id"] = "changed"
+    assert route("/oauth2/default/v1/token") == ("token", {"server_id": "default"})
+
+
 @pytest.mark.parametrize("module", NO_HTTP)
 def test_rules_and_model_know_nothing_of_http(module: str) -> None:
     assert not {name for name in imported(module) if name.split(".")[0] in ("werkzeug", ".app")}
