@@ -468,8 +468,7 @@ def _scopes_text(scopes: tuple[str, ...]) -> str:
     return " ".join(scopes)
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """Where the report header shows a setting: the line (``okta <line>: ...``; lines come in the
     order of their first row in :data:`OPTIONS`), the caption before the value on that line (none
     for a line's first value) and how the value reads. Secrets read ``set``, never their value."""

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
@@ -122,8 +122,7 @@ class EmulatorElsewhere(RuntimeError):
         )
 
 
-@dataclass(frozen=True)
-class WorkerPayload:
+class WorkerPayload(NamedTuple):
     """What the controller hands each xdist worker: the prompted password (or why there was
     none) and the emulator it started. It travels in ``workerinput``, over execnet's channel, so
     the password never shows in a worker's argv or environment."""

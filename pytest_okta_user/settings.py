@@ -10,13 +10,12 @@ repr is ``'***'``.
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from . import options
 from .errors import MissingSettingsError, SettingError
@@ -285,8 +284,9 @@ _COMBINED_LINES: dict[str, Callable[[Settings], str]] = {
 # ---- reading the rows ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Raw:
+# NamedTuples, not frozen dataclasses: making a dataclass at import costs ~0.5 ms of each
+# pytest start-up (its methods are compiled from generated source); these are never compared.
+class _Raw(NamedTuple):
     text: str
     source: str
     """Empty when no source set a value but an environment name was empty (``empty_env``)."""
@@ -298,14 +298,13 @@ class _Raw:
     """Environment names passed over because they were empty (see :attr:`Value.empty_env`)."""
 
 
-@dataclass(frozen=True)
-class _Sources:
+class _Sources(NamedTuple):
     cli: Mapping[str, object]
     env: Mapping[str, str]
     ini: Mapping[str, object]
     ini_path: Path | None
     cwd: Path
-    deprecations: list[str] = field(default_factory=list)
+    deprecations: list[str]
     """Filled by :meth:`raw`: a message per deprecated ini name read."""
 
     def raw(self, option: Option[Any]) -> _Raw | None:
@@ -334,7 +333,7 @@ class _Sources:
         found = None if option.secret else self._ini(option)
         if found is None:
             return _Raw("", "", self.cwd, empty_env=tuple(empty)) if empty else None
-        return dataclasses.replace(found, empty_env=tuple(empty))
+        return found._replace(empty_env=tuple(empty))
 
     def _ini(self, option: Option[Any]) -> _Raw | None:
         if not option.ini:
@@ -482,18 +481,18 @@ def resolve(
 
     Raises :class:`SettingError` for a value that cannot be right.
     """
-    sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd())
+    sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd(), [])
     # Read first: it decides where the org's settings come from.
     emulator_on = _value(options.EMULATOR, sources.raw(options.EMULATOR))
     emulated: _Sources | None = None
     if emulator_on.value and emulator is not None:
-        emulated = _Sources({}, dict(emulator()), {}, None, sources.cwd)
+        emulated = _Sources({}, dict(emulator()), {}, None, sources.cwd, [])
 
     def read(option: Option[Any]) -> Value[Any]:
         raw = None
         if emulated is not None:
             raw = emulated.raw(option)
-            raw = raw if raw is None else dataclasses.replace(raw, source=FROM_EMULATOR)
+            raw = raw if raw is None else raw._replace(source=FROM_EMULATOR)
         if raw is None and (emulated is None or not option.emulated):
             raw = sources.raw(option)
         return _value(option, raw)
