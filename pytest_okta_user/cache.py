@@ -41,12 +41,14 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import errors, options
 from .errors import CacheLockTimeout, CacheUnusable, OktaUserError, TokenCacheWarning
-from .sessions import OktaSession, UserKey
 from .tokens import FORMAT_VERSION, TokenSet, Variant
+
+if TYPE_CHECKING:
+    from .sessions import OktaSession, UserKey
 
 __all__ = ["SUBFOLDER", "TokenCache"]
 
@@ -561,6 +563,8 @@ def _user_from(raw: bytes, user: UserKey) -> tuple[OktaSession | None, int]:
     if not isinstance(stored, dict):
         return None, step
     try:
+        from .sessions import OktaSession  # a run served from the cache imports no session code
+
         session = OktaSession.from_dict(stored)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None, step

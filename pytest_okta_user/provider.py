@@ -59,13 +59,13 @@ from .errors import (
     TokenCacheWarning,
 )
 from .options import FLOW_TABLE
-from .sessions import SESSION_TRUSTED_FOR, OktaSession, SessionStore, UserKey
 from .tokens import TokenSet, Variant, jwt_kid
 
 if TYPE_CHECKING:
     from .client import HttpOptions
     from .options import Option
     from .redact import Credentials, Secret
+    from .sessions import OktaSession, SessionStore
     from .settings import Settings
 
 __all__ = [
@@ -122,7 +122,8 @@ class TokenProvider:
         self._browser_session = browser_session
         self.sessions = sessions
         """The users' Okta sessions and sign-in rules, shared by the variants (one sign-in per
-        user); None: each variant signs in on its own."""
+        user); None: none yet (``build_provider`` makes them at the first sign-in), or each variant
+        signs in on its own."""
         self._fetch_published_keys = published_keys
         """The key ids ``variant``'s issuer publishes now (its JWKS); None: cached tokens are
         served unchecked."""
@@ -526,13 +527,28 @@ def build_provider(
         for name in settings.names("user")
         if (login := settings.named("user", name, "username").value) is not None
     }
-    sessions = SessionStore(
-        cache, run_id=run_id, clock=clock, notify=notify, reuse=share_sessions, names=names
-    )
+    made = threading.Lock()
+
+    def sessions() -> SessionStore:
+        # Made when a sign-in first needs them: a run served from the cache imports no session
+        # code (three dataclasses and the module, ~2 ms of a warm run).
+        with made:
+            if provider.sessions is None:
+                from .sessions import SessionStore
+
+                provider.sessions = SessionStore(
+                    cache,
+                    run_id=run_id,
+                    clock=clock,
+                    notify=notify,
+                    reuse=share_sessions,
+                    names=names,
+                )
+            return provider.sessions
 
     def exchange(variant: Variant) -> TokenSet:
         # Only here are the secrets needed (build_variant checked the rest).
-        password_later = _secrets_for(variant, _session_may_serve(sessions, variant))
+        password_later = _secrets_for(variant, _session_may_serve(sessions(), variant))
         from . import flows
 
         http = http_options(settings)
@@ -543,7 +559,7 @@ def build_provider(
                 http=http,
                 clock=clock,
                 response_mode=response_mode,
-                sessions=sessions,
+                sessions=sessions(),
                 password_later=password_later,
             )
         except OktaUserError as exc:
@@ -560,7 +576,9 @@ def build_provider(
 
     def browser_session(variant: Variant) -> OktaSession:
         # Any flow that signs a user in: a stored session of the user serves the browser as is.
-        stored = variant.user is not None and sessions.current(UserKey.of(variant)) is not None
+        from .sessions import UserKey
+
+        stored = variant.user is not None and sessions().current(UserKey.of(variant)) is not None
         password_later = _secrets_for(variant, stored)
         try:
             return _browser_session(variant, password_later)
@@ -575,7 +593,7 @@ def build_provider(
         return flows.browser_session(
             variant,
             credentials_of(settings, variant),
-            sessions,
+            sessions(),
             password_later=password_later,
             http=http_options(settings),
             clock=clock,
@@ -592,7 +610,7 @@ def build_provider(
     def published_keys(variant: Variant) -> frozenset[str]:
         return _published_key_ids(variant, settings, clock)
 
-    return TokenProvider(
+    provider = TokenProvider(
         exchange=exchange,
         refresh=refresh,
         cache=cache,
@@ -602,8 +620,8 @@ def build_provider(
         run_shared=run_shared,
         published_keys=published_keys,
         browser_session=browser_session,
-        sessions=sessions,
     )
+    return provider
 
 
 def _require_secrets(settings: Settings, variant: Variant, *, signing_in: bool) -> None:
@@ -631,6 +649,8 @@ def _require_secrets(settings: Settings, variant: Variant, *, signing_in: bool) 
 def _session_may_serve(sessions: SessionStore, variant: Variant) -> bool:
     """Whether ``variant``'s exchange may need no password: a browser flow (code, pkce,
     implicit) whose user has an Okta session stored, which answers ``/authorize`` alone."""
+    from .sessions import UserKey
+
     return _session_answers(variant) and sessions.current(UserKey.of(variant)) is not None
 
 
@@ -740,6 +760,8 @@ def serves_from_cache(settings: Settings, *, clock: Callable[[], float] = time.t
         return True
     if not _session_answers(variant):
         return False
+    from .sessions import SESSION_TRUSTED_FOR, UserKey
+
     session, _step = cache.load_user(UserKey.of(variant))
     return session is not None and clock() - session.started_at < SESSION_TRUSTED_FOR
 

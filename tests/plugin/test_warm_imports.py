@@ -3,7 +3,8 @@ neither `requests` nor `jwt` nor `cryptography`, whether it fetches the issuer's
 run itself (with the standard library: ``jwks_fetch``) or reads them from the cache folder. A run
 without xdist workers imports no `filelock` either: it reads the entry without its lock, and has no
 other process to share the key check with, and none at all checks the keys of an emulator known by
-its instance id. Not timed: what is imported is what costs."""
+its instance id. Nor does a warm run import the plugin's session code (`sessions`): the Okta
+sessions are for sign-ins. Not timed: what is imported is what costs."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import sys
 def pytest_sessionfinish(session):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with open(f"imported-{worker}.json", "w") as file:
-        heavy = ("requests", "jwt", "cryptography", "filelock")
+        heavy = ("requests", "jwt", "cryptography", "filelock", "pytest_okta_user.sessions")
         json.dump([m for m in heavy if m in sys.modules], file)
 """
 
@@ -58,6 +59,7 @@ def test_a_warm_run_imports_no_http_or_jwt_library(
     # The process that signed in imported both (what this test looks for can be found).
     assert any("requests" in modules and "jwt" in modules for modules in cold.values()), cold
     assert any("filelock" in modules for modules in cold.values()), cold
+    assert any("pytest_okta_user.sessions" in modules for modules in cold.values()), cold
 
     key_sets_read = okta.count("keys")
     run_inner(*workers).assert_outcomes(passed=8)
