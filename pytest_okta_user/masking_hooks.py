@@ -183,6 +183,8 @@ class MaskingHooks:
             mask_report(report)
         return report
 
+    # And once more as each report is logged, before any other hook reads it: pytest's subtests
+    # add a subtest's captured output to its report after makereport made it.
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.sections or report.longrepr is not None:  # as mask_report checks, without a call

@@ -141,3 +141,42 @@ def test_a_conftests_makereport_wrapper_reads_the_report_masked(
     seen = (pytester.path / "seen-at-makereport.txt").read_text()
     assert "<masked>" in seen
     assert "Passw0rd" not in seen, seen
+
+
+SUBTESTS = """
+import os
+
+
+def test_with_subtests(subtests):
+    password = os.environ["OKTA_PASSWORD"]
+    with subtests.test(msg="prints"):
+        print("subtest printed:", password)
+        assert False
+"""
+
+# A reporting plugin of the user's own: it writes each report's captured output to a file.
+WRITES_SECTIONS = """
+def pytest_runtest_logreport(report):
+    with open("sections.txt", "a") as file:
+        for _title, text in report.sections:
+            file.write(text)
+"""
+
+
+@pytest.mark.skipif(
+    int(pytest.__version__.split(".")[0]) < 9, reason="pytest's own subtests came in pytest 9"
+)
+@pytest.mark.usefixtures("password_env")
+def test_what_a_subtest_prints(pytester: pytest.Pytester, run_inner: RunInner) -> None:
+    """pytest's subtests add a subtest's captured output to its report after
+    pytest_runtest_makereport has made it (the plugin's wrapper masked it by then). The terminal
+    is masked as it is written; a hook that reads the report gets it masked from the plugin's
+    pytest_runtest_logreport, which runs first."""
+    pytester.makeconftest(WRITES_SECTIONS)
+    pytester.makepyfile(test_suite=SUBTESTS)
+    result = run_inner("-rA")
+    out = result.stdout.str() + result.stderr.str()
+    written = (pytester.path / "sections.txt").read_text()
+    assert "subtest printed: <masked>" in out, out
+    assert "subtest printed: <masked>" in written, written
+    assert "Passw0rd" not in out + written
