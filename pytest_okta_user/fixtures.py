@@ -29,8 +29,8 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
@@ -207,13 +207,13 @@ def _handed_out(tokens: TokenSet) -> TokenSet:
     )
 
 
-@dataclass(frozen=True)
-class OktaUser:
-    """Who signed in: the login, Okta's user id, and the profile Okta returned."""
+class OktaUser(NamedTuple):
+    """Who signed in: the login, Okta's user id, and the profile Okta returned. (A NamedTuple: a
+    frozen dataclass compiles its methods at every start-up, for a fixture few runs use.)"""
 
     login: str | None
     id: str | None
-    profile: Mapping[str, Any] = field(default_factory=dict)
+    profile: Mapping[str, Any] = MappingProxyType({})
 
 
 class OktaAuth:

@@ -50,9 +50,9 @@ T = TypeVar("T")
 # ---- the flow vocabulary -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Flow:
-    """One way of getting tokens, and what it needs."""
+class Flow(NamedTuple):
+    """One way of getting tokens, and what it needs. (A NamedTuple, as `Shown`: a frozen
+    dataclass compiles its methods at every start-up.)"""
 
     name: str
     signs_in_user: bool
