@@ -540,7 +540,7 @@ def okta_session(okta_auth: OktaAuth) -> Iterator[requests.Session]:
 @pytest.fixture(scope="session")
 def okta_emulator() -> object:
     """The run's emulator (``--okta-emulator``): the ``OktaEmulator`` itself in the process that
-    started it; on an xdist worker a ``plugin.EmulatorInfo`` with the same ``url``,
+    started it; on an xdist worker an ``emulator_info.EmulatorInfo`` with the same ``url``,
     ``instance_id``, ``env()`` and ``count()`` (the latter, ``clock``, ``org`` and ``faults``
     say they need the emulator's own process: it runs in the controller)."""
     emulator = current_run().emulator

@@ -17,7 +17,6 @@ import time
 import uuid
 import warnings
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -61,6 +60,7 @@ from .settings import Settings, can_prompt, check_writable_folder, resolve
 
 if TYPE_CHECKING:
     from .emulator import OktaEmulator
+    from .emulator_info import EmulatorInfo
     from .tokens import TokenSet
 
 #: The key of the plugin's part of xdist's workerinput (to the workers) and workeroutput (back).
@@ -73,53 +73,6 @@ _MASKING_KEY = pytest.StashKey[MaskingHooks]()
 _HAND_OVER_KEY = pytest.StashKey["_RequestHandOver"]()
 #: This run's Okta state (the object the fixtures sit on, see fixtures.RunState).
 RUN_KEY = pytest.StashKey[RunState]()
-
-
-@dataclass(frozen=True, repr=False)
-class EmulatorInfo:
-    """What an xdist worker knows of the run's emulator, which runs in the controller process.
-
-    It has the emulator's public reading interface (``url``, ``instance_id``, ``env()``,
-    ``count()``), so a test reads the same under ``-n``; what needs the emulator's own objects
-    (``count``'s request log, ``clock``, ``org``, ``faults``, ``reset``) raises
-    :class:`EmulatorElsewhere` with the fix, not an ``AttributeError``. (A worker has no channel to
-    the controller during a test, and the emulator offers no HTTP control endpoint: one would let
-    any local process move its clock.)
-    """
-
-    url: str
-    instance_id: str
-    settings: Mapping[str, str]
-    """The demo org's ``OKTA_*`` values (including its demo password and client secret)."""
-
-    def env(self) -> dict[str, str]:
-        return dict(self.settings)
-
-    def count(self, endpoint: str) -> int:
-        raise EmulatorElsewhere(f"count({endpoint!r})")
-
-    def reset(self) -> None:
-        raise EmulatorElsewhere("reset()")
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("clock", "org", "faults", "log"):
-            raise EmulatorElsewhere(name)
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        return f"EmulatorInfo(url={self.url!r}, instance_id={self.instance_id!r})"
-
-
-class EmulatorElsewhere(RuntimeError):
-    """What an xdist worker cannot do with the emulator the controller runs."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"pytest-okta-user: okta_emulator.{what} needs the emulator's own process; under"
-            " xdist it runs in the controller, and this test runs in a worker.\n  fix: run the"
-            " tests that read or move the emulator's state without -n (or with -p no:xdist), or"
-            " start an OktaEmulator in a fixture of your own"
-        )
 
 
 class WorkerPayload(NamedTuple):
@@ -150,6 +103,8 @@ class WorkerPayload(NamedTuple):
     def from_dict(cls, data: Mapping[str, Any]) -> WorkerPayload:
         password = data.get("password")
         emulator = data.get("emulator")
+        if emulator is not None:
+            from .emulator_info import EmulatorInfo
         return cls(
             password=None if password is None else Secret(password),
             password_hint=data.get("password_hint", ""),
@@ -254,6 +209,8 @@ def _configure(config: pytest.Config, run: RunState) -> None:
         if sent is not None and sent.emulator is not None:
             run.emulator = sent.emulator
             return sent.emulator.env()
+        from .emulator_info import EmulatorInfo
+
         okta = _start_emulator(config)
         run.emulator = okta
         started.append(EmulatorInfo(okta.url, okta.instance_id, okta.env()))
@@ -709,8 +666,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     local = _local_stats(run)
     if local is not None:
         stats.append(local)
-    count = getattr(run.emulator, "count", None)
     counts = None
-    if count is not None and not isinstance(run.emulator, EmulatorInfo):
-        counts = (count("authn"), count("token"))
+    count = getattr(run.emulator, "count", None)
+    if count is not None:
+        from .emulator_info import EmulatorInfo
+
+        if not isinstance(run.emulator, EmulatorInfo):  # a worker's: the controller counts
+            counts = (count("authn"), count("token"))
     write_summary(terminalreporter, stats, counts)

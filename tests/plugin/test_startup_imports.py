@@ -11,7 +11,17 @@ import sys
 import pytest
 from support.inner import RunInner
 
-HEAVY = ("jwt", "cryptography", "filelock", "requests", "werkzeug")
+HEAVY = (
+    "jwt",
+    "cryptography",
+    "filelock",
+    "requests",
+    "werkzeug",
+    # The plugin's own modules that only a sign-in or an emulator needs (their dataclasses are
+    # compiled at import).
+    "pytest_okta_user.sessions",
+    "pytest_okta_user.emulator_info",
+)
 
 REPORT_HEAVY = f"""
 import json

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pytest_okta_user.plugin import EmulatorInfo, WorkerPayload
+from pytest_okta_user.emulator_info import EmulatorInfo
+from pytest_okta_user.plugin import WorkerPayload
 from pytest_okta_user.redact import Secret
 
 
