@@ -8,6 +8,10 @@ One sign-in: POST /api/v1/authn, GET /authorize (sessionToken, prompt=none, PKCE
 Okta's per-user rate limit (4/s) is off (`rate_limits=False`), otherwise it alone would cap the
 figure at 4 sign-ins per second. Goal: at or above 1.0x, aiming at 1.2x.
 
+`--unsigned` adds a diagnostic row: the emulator with its two signatures replaced by a constant
+string (tokens that verify nowhere), against the bare floor: what is left once the RSA work is
+taken away, so what the signatures themselves cost.
+
 A second floor, `BareServer(signing=True)`, also signs the access and ID tokens (RS256, RSA-2048,
 as Okta does): the two signatures every emulator sign-in needs (each token is new, so none can be
 cached) cost about as much CPU as a bare sign-in's three answers, and this row shows the
@@ -17,10 +21,13 @@ emulator's overhead once both sides pay them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import requests
 from _paired import CpuTally, load_average, paired
@@ -28,6 +35,7 @@ from _signin import Target, bare_sign_in
 from bare_server import BareServer
 
 from pytest_okta_user.emulator import OktaEmulator
+from pytest_okta_user.emulator.keys import SigningKey
 
 
 def rate(
@@ -59,11 +67,29 @@ def rate(
     return per_thread * threads / elapsed
 
 
+@contextlib.contextmanager
+def unsigned() -> Iterator[None]:
+    """The emulator's tokens left unsigned: a constant where the RS256 JWS would be."""
+    sign_jwt = SigningKey.sign_jwt
+
+    def constant(self: SigningKey, claims: dict[str, Any]) -> str:
+        return "eyJhbGciOiJSUzI1NiJ9.e30.dW5zaWduZWQ"
+
+    SigningKey.sign_jwt = constant  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SigningKey.sign_jwt = sign_jwt  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="more pairs, longer runs")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--pairs", type=int, help="pairs per row (default 8, --long 20)")
+    parser.add_argument(
+        "--unsigned", action="store_true", help="also the emulator without its two signatures"
+    )
     args = parser.parse_args()
     pairs, sign_ins = (20, 400) if args.long else (8, 160)
     pairs = args.pairs or pairs
@@ -85,6 +111,16 @@ def main() -> None:
                 print(result.line("/s"))
                 # CPU per sign-in: below 1.0 the emulator costs less than the floor.
                 print(cpu.paired("  CPU per sign-in (client + server)").line("ms", 1000))
+        if args.unsigned:
+            with unsigned():
+                for threads in (1, args.threads):
+                    result = paired(
+                        f"unsigned, {threads} thread(s) vs bare",
+                        functools.partial(rate, okta, sign_ins, threads),
+                        functools.partial(rate, bare, sign_ins, threads),
+                        pairs,
+                    )
+                    print(result.line("/s"))
         assert okta.internal_errors == []
     print(f"  {load_average()}")
 
