@@ -102,15 +102,16 @@ class WorkerPayload(NamedTuple):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WorkerPayload:
         password = data.get("password")
-        emulator = data.get("emulator")
-        if emulator is not None:
+        sent = data.get("emulator")
+        emulator = None
+        if sent is not None:
             from .emulator_info import EmulatorInfo
+
+            emulator = EmulatorInfo(sent["url"], sent["instance_id"], sent["env"])
         return cls(
             password=None if password is None else Secret(password),
             password_hint=data.get("password_hint", ""),
-            emulator=None
-            if emulator is None
-            else EmulatorInfo(emulator["url"], emulator["instance_id"], emulator["env"]),
+            emulator=emulator,
             fingerprint_key=data.get("fingerprint_key", ""),
         )
 

@@ -60,6 +60,7 @@ def read_head(rfile: io.BufferedIOBase) -> http.client.HTTPMessage:
     for a head of plain `Name: value` lines. Any other line (a folded one, one email takes for a
     body or a mailbox's `From `, a bare CR) sends the whole head to email's parser, as before.
     """
+    # http.client._read_headers' loop (limits, errors), written out: it is private to http.client.
     lines: list[bytes] = []
     while True:
         line = rfile.readline(_MAX_LINE + 1)
