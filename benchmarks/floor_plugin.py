@@ -20,6 +20,7 @@ FLAGS = [  # (flag, dest name, on/off switch, ini key)
     ("--okta-retries", "retries", False, "okta_retries"),
     ("--okta-rate-limit-wait", "rate_limit_wait", False, "okta_rate_limit_wait"),
     ("--okta-emulator", "emulator", True, "okta_emulator"),
+    ("--okta-emulator-engine", "emulator_engine", False, "okta_emulator_engine"),
     ("--okta-show-secrets", "show_secrets", True, "okta_show_secrets"),
 ]
 

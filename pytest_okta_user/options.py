@@ -243,6 +243,20 @@ def _parse_flow(raw: str) -> str:
     return value
 
 
+#: The orgs ``--okta-emulator`` can start (``OktaEmulator(engine=...)``).
+EMULATOR_ENGINES = ("classic", "oie")
+
+
+def _parse_emulator_engine(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in EMULATOR_ENGINES:
+        raise BadValue(
+            f"unknown emulator engine {raw.strip()!r}",
+            "use classic (the default) or oie (an Identity Engine org)",
+        )
+    return value
+
+
 def _parse_response_mode(raw: str) -> str:
     value = raw.strip()
     if value not in RESPONSE_MODES:
@@ -654,6 +668,13 @@ EMULATOR: Option[bool] = Option(
     "Start a local Okta emulator for the run and use its demo app and user",
     False, _parse_bool, switch=True, ini_type="bool",
 )  # fmt: skip
+#: Which org the emulator of emulator mode is; read only in emulator mode.
+EMULATOR_ENGINE: Option[str] = Option(
+    "emulator_engine", "emulator engine", "--okta-emulator-engine", ("OKTA_EMULATOR_ENGINE",),
+    "okta_emulator_engine",
+    "The org --okta-emulator starts: classic (the default) or oie (Identity Engine: its demo apps"
+    " ask for a password and a TOTP code)", "classic", _parse_emulator_engine,
+)  # fmt: skip
 #: Masking (masking.py) off, for debugging on one's own machine; ignored when CI is set.
 SHOW_SECRETS: Option[bool] = Option(
     "show_secrets", "secrets shown", "--okta-show-secrets", ("OKTA_SHOW_SECRETS",),
@@ -672,7 +693,7 @@ EMULATOR_INSTANCE: Option[str] = Option(
 OPTIONS: tuple[Option[Any], ...] = (
     DOMAIN, AUTH_SERVER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USER, PASSWORD, TOTP_SECRET,
     FLOW, SCOPES, MIN_TTL, RESPONSE_MODE, CACHE_DIR, NO_CACHE, CLEAR_CACHE, TIMEOUT, RETRIES,
-    RATE_LIMIT_WAIT, EMULATOR, EMULATOR_INSTANCE, SHOW_SECRETS,
+    RATE_LIMIT_WAIT, EMULATOR, EMULATOR_ENGINE, EMULATOR_INSTANCE, SHOW_SECRETS,
 )  # fmt: skip
 _BY_NAME = {o.name: o for o in OPTIONS}
 

@@ -205,14 +205,14 @@ def _configure(config: pytest.Config, run: RunState) -> None:
 
     started: list[EmulatorInfo] = []
 
-    def start_emulator() -> Mapping[str, str]:
+    def start_emulator(engine: str) -> Mapping[str, str]:
         # Called by resolve() only in emulator mode, so the flag is read once, with the rest.
         if sent is not None and sent.emulator is not None:
-            run.emulator = sent.emulator
+            run.emulator = sent.emulator  # the controller's, of the same engine
             return sent.emulator.env()
         from .emulator_info import EmulatorInfo
 
-        okta = _start_emulator(config)
+        okta = _start_emulator(config, engine)
         run.emulator = okta
         started.append(EmulatorInfo(okta.url, okta.instance_id, okta.env()))
         return okta.env()
@@ -315,13 +315,13 @@ def _prune_the_cache(settings: Settings) -> None:
     TokenCache.inside(folder).prune(time.time())
 
 
-def _start_emulator(config: pytest.Config) -> OktaEmulator:
+def _start_emulator(config: pytest.Config, engine: str) -> OktaEmulator:
     from .emulator import OktaEmulator
 
     stack = contextlib.ExitStack()
     config.add_cleanup(stack.close)
     try:
-        return stack.enter_context(OktaEmulator())
+        return stack.enter_context(OktaEmulator(engine=engine))
     except OSError as exc:
         raise pytest.UsageError(
             f"pytest-okta-user: could not start the emulator: {exc}\n  fix: free a local port"

@@ -193,12 +193,19 @@ def header_lines(
         emulated = []
         if emulator is not None:
             instance = getattr(emulator, "instance_id", "?")
+            engine = settings[options.EMULATOR_ENGINE]
+            sources = settings[options.EMULATOR].source
+            if engine.source != "default":
+                sources += f", {engine.source}"
             emulated.append(
-                f"okta emulator: {url} (instance {instance}), started for this run"
-                f" ({settings[options.EMULATOR].source})"
+                f"okta emulator: {url} ({_ENGINES[engine.value]} org, instance {instance}),"
+                f" started for this run ({sources})"
             )
         return emulated + settings.header_lines() + _auto_header(settings)
     return [_one_line(settings, url)]
+
+
+_ENGINES = {"classic": "Classic", "oie": "Identity Engine"}
 
 
 def _auto_header(settings: Settings) -> list[str]:
@@ -244,7 +251,9 @@ def _one_line(settings: Settings, emulator_url: str | None) -> str:
     else:
         cache = "token cache on"
     where = _sources(settings)
-    place = f"the emulator at {emulator_url} (started for this run)" if emulator_url else issuer
+    engine = "" if settings[options.EMULATOR_ENGINE].value == "classic" else "Identity Engine, "
+    place = f"the emulator at {emulator_url} ({engine}started for this run)"
+    place = place if emulator_url else issuer
     return f"okta: {flow} flow{who} at {place}, {cache} ({where}; -v shows each setting)"
 
 

@@ -467,13 +467,14 @@ def resolve(
     ini_path: Path | None = None,
     cwd: Path | None = None,
     default_cache_dir: Callable[[], Path | None] = lambda: None,
-    emulator: Callable[[], Mapping[str, str]] | None = None,
+    emulator: Callable[[str], Mapping[str, str]] | None = None,
 ) -> Settings:
     """Resolve every setting once: command line (``cli``, keyed by setting name; ``None`` = not
     given), then ``env``, then ``ini`` (keyed by ini name), then the default.
 
-    ``emulator``: called once if emulator mode is on (``options.EMULATOR``), to start the emulator
-    (or, on an xdist worker, to hand in the controller's): its demo ``OKTA_*`` values (as
+    ``emulator``: called once if emulator mode is on (``options.EMULATOR``), with the engine
+    (``options.EMULATOR_ENGINE``), to start the emulator (or, on an xdist worker, to hand in the
+    controller's): its demo ``OKTA_*`` values (as
     ``OktaEmulator.env()``) come first for every setting, and are the only source of the org, app
     and user settings (``Option.emulated``), so that such a run never reaches a real org, however
     the environment names one. Without it the flag is only recorded (a script starts its own).
@@ -484,9 +485,20 @@ def resolve(
     sources = _Sources(cli, env, ini, ini_path, cwd or Path.cwd(), [])
     # Read first: it decides where the org's settings come from.
     emulator_on = _value(options.EMULATOR, sources.raw(options.EMULATOR))
+    engine_raw = sources.raw(options.EMULATOR_ENGINE)
+    engine = _value(options.EMULATOR_ENGINE, engine_raw)
+    if not emulator_on.value and engine_raw is not None and engine_raw.source:
+        # An engine with no emulator to start: the run would reach the org the settings name.
+        raise SettingError(
+            options.EMULATOR_ENGINE.name,
+            engine.source,
+            "is set, but emulator mode is off",
+            f"add {options.EMULATOR.flag} (or {options.EMULATOR.env[0]}=1), or unset"
+            f" {options.EMULATOR_ENGINE.describe()}",
+        )
     emulated: _Sources | None = None
     if emulator_on.value and emulator is not None:
-        emulated = _Sources({}, dict(emulator()), {}, None, sources.cwd, [])
+        emulated = _Sources({}, dict(emulator(engine.value)), {}, None, sources.cwd, [])
 
     def read(option: Option[Any]) -> Value[Any]:
         raw = None
@@ -497,7 +509,10 @@ def resolve(
             raw = sources.raw(option)
         return _value(option, raw)
 
-    values: dict[str, Value[Any]] = {options.EMULATOR.name: emulator_on}
+    values: dict[str, Value[Any]] = {
+        options.EMULATOR.name: emulator_on,
+        options.EMULATOR_ENGINE.name: engine,
+    }
     for option in options.OPTIONS:
         if option.name not in values:
             values[option.name] = read(option)

@@ -188,6 +188,8 @@ def test_admin_domain_error_names_the_org_domain() -> None:
         ("min_ttl", "env", "soon", "not a number of seconds"),
         ("min_ttl", "cli", "-5", "not a number of seconds"),
         ("emulator", "env", "maybe", "not a yes/no value"),
+        ("emulator_engine", "env", "identity", "unknown emulator engine 'identity'"),
+        ("emulator_engine", "cli", "", "unknown emulator engine ''"),
         ("timeout", "cli", "0", "'0' is not a number of seconds above 0"),
         ("timeout", "env", "-1", "is not a number of seconds above 0"),
         ("timeout", "ini", "inf", "is not a number of seconds above 0"),
@@ -434,7 +436,7 @@ def test_the_emulator_replaces_the_org_client_and_user() -> None:
         cli={"emulator": True, "flow": "code"},
         env={"OKTA_DOMAIN": "http://real.example.com", "OKTA_USERNAME": "me@real"},
         # What OktaEmulator.env() gives, the instance included.
-        emulator=lambda: {**emulator_env, "OKTA_EMULATOR_INSTANCE": "inst-1"},
+        emulator=lambda engine: {**emulator_env, "OKTA_EMULATOR_INSTANCE": "inst-1"},
     )
     assert s.issuer == "http://127.0.0.1:4000/oauth2/default"
     assert s[options.USER].value == "demo@example.com"
@@ -481,7 +483,7 @@ def test_a_stand_alone_emulators_instance_is_part_of_the_variant() -> None:
     own = run(
         cli={"emulator": True},
         env={**ENV, "OKTA_EMULATOR_INSTANCE": "emu-1"},
-        emulator=lambda: {**ENV, "OKTA_EMULATOR_INSTANCE": "own"},
+        emulator=lambda engine: {**ENV, "OKTA_EMULATOR_INSTANCE": "own"},
     )
     assert own[options.EMULATOR_INSTANCE].value == "own"
 
@@ -499,17 +501,49 @@ def test_every_row_of_the_table_is_resolved_once() -> None:
 def test_the_emulator_is_started_only_in_emulator_mode_and_once() -> None:
     started: list[str] = []
 
-    def start() -> dict[str, str]:
-        started.append("emulator")
+    def start(engine: str) -> dict[str, str]:
+        started.append(engine)
         return {**ENV, "OKTA_DOMAIN": "http://127.0.0.1:4000"}
 
     assert run(env=ENV, emulator=start).org_url.source == "from env OKTA_DOMAIN"
     assert started == []
     s = run(env={"OKTA_EMULATOR": "1"}, emulator=start)
-    assert started == ["emulator"]
+    assert started == ["classic"]
     assert (s.org_url.value, s.org_url.source) == ("http://127.0.0.1:4000", "from the emulator")
     # A script that starts no emulator: the flag is only recorded.
     assert run(env={**ENV, "OKTA_EMULATOR": "1"}).org_url.source == "from env OKTA_DOMAIN"
+
+
+def test_the_emulator_starts_as_the_engine_setting_says() -> None:
+    engines: list[str] = []
+
+    def start(engine: str) -> dict[str, str]:
+        engines.append(engine)
+        return dict(ENV)
+
+    s = run(cli={"emulator": True}, env={"OKTA_EMULATOR_ENGINE": " OIE "}, emulator=start)
+    assert engines == ["oie"]
+    engine = s[options.EMULATOR_ENGINE]
+    assert (engine.value, engine.source) == ("oie", "from env OKTA_EMULATOR_ENGINE")
+    both = {"okta_emulator_engine": "classic"}
+    run(cli={"emulator": True, "emulator_engine": "oie"}, ini=both, emulator=start)
+    run(ini={"okta_emulator": "true", "okta_emulator_engine": "classic"}, emulator=start)
+    assert engines == ["oie", "oie", "classic"]
+
+
+def test_an_engine_without_emulator_mode_is_refused() -> None:
+    """It could only be a mistake: the run would reach the org the settings name instead."""
+    with pytest.raises(SettingError) as info:
+        run(env={**ENV, "OKTA_EMULATOR_ENGINE": "oie"})
+    message = str(info.value)
+    assert message.startswith(
+        "emulator engine (from env OKTA_EMULATOR_ENGINE): is set, but emulator mode is off"
+    )
+    assert "add --okta-emulator (or OKTA_EMULATOR=1)" in message
+    with pytest.raises(SettingError, match="from ini okta_emulator_engine"):
+        run(env=ENV, ini={"okta_emulator": "false", "okta_emulator_engine": "classic"})
+    # An empty value counts as unset, as for every setting.
+    assert run(env={**ENV, "OKTA_EMULATOR_ENGINE": ""})[options.EMULATOR_ENGINE].value == "classic"
 
 
 def test_each_header_line_comes_from_the_rows_that_name_it() -> None:

@@ -130,3 +130,58 @@ def test_tokens_renew_on_the_emulator_clock_with_the_ini_switch(
     result.stdout.fnmatch_lines(
         ["okta emulator: * started for this run (from ini okta_emulator in pytest.ini)"]
     )
+
+
+OIE_SUITE = """
+import pytest
+
+def test_the_emulator_is_an_identity_engine_org(okta_emulator):
+    # Its demo user is enrolled in TOTP there, and the settings hand the plugin its secret.
+    assert "OKTA_TOTP_SECRET" in okta_emulator.env()
+
+# The other user: each sign-in needs a TOTP code of its own, and the demo user's next one is up to
+# 30 s away (Okta refuses a code used once). The demo user's Okta session serves its other flows.
+@pytest.mark.okta(flow="direct", user="admin")
+def test_direct_authentication(okta_tokens):
+    assert okta_tokens.access_token.count(".") == 2
+
+@pytest.mark.okta(flow="interaction_code")
+def test_the_interaction_code_flow(okta_tokens):
+    assert okta_tokens.id_token
+
+def test_auto_finds_a_flow_the_mfa_policy_lets_through(okta_access_token, okta_variant):
+    assert okta_variant.flow == "auto"
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_the_emulator_engine_setting_starts_an_identity_engine_org(
+    pytester: pytest.Pytester, run_inner: RunInner, workers: list[str]
+) -> None:
+    pytester.makepyfile(test_oie=OIE_SUITE)
+
+    result = run_inner(
+        *workers, "--okta-emulator", "--okta-emulator-engine", "oie", "--okta-flow", "auto"
+    )
+
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        ["okta: auto flow for * at the emulator at http://127.0.0.1:* (Identity Engine, started*"]
+    )
+
+
+def test_the_engine_from_the_ini_file_shows_in_the_header(
+    pytester: pytest.Pytester, run_inner: RunInner
+) -> None:
+    pytester.makepyfile(test_oie=OIE_SUITE.split("@pytest.mark")[0] + "\n")
+    pytester.makefile(".ini", pytest="[pytest]\nokta_emulator = true\nokta_emulator_engine = oie\n")
+
+    result = run_inner("-v")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "okta emulator: * (Identity Engine org, instance *), started for this run (from ini"
+            " okta_emulator in pytest.ini, from ini okta_emulator_engine in pytest.ini)"
+        ]
+    )
