@@ -15,6 +15,7 @@ client once per Okta request, with the URL the variant carries; what an answer m
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import secrets
 import time
@@ -47,10 +48,43 @@ from .sessions import TOTP_STEP, OktaSession, SessionStore, UserKey
 from .tokens import TokenSet, Variant
 from .verify import KeySet, forget_keys, signing_kid, verify_access_token, verify_id_token
 
-__all__ = ["browser_session", "exchange", "forget_process_state", "pkce_pair", "refresh"]
+__all__ = [
+    "ExchangeParts",
+    "browser_session",
+    "exchange",
+    "forget_process_state",
+    "pkce_pair",
+    "refresh",
+]
 
 _SECRET_METHODS = tuple(m for m in CLIENT_AUTH_METHODS if m != "none")
 _TOTP_FACTOR = "token:software:totp"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ExchangeParts:
+    """What the steps of one exchange share, handed whole from step to step (here and in
+    ``oie``): the client on the variant's org, the variant, its secrets and client
+    authentication, the users' Okta sessions and the clock; for the browser flows the response
+    mode asked for (None: the flow's own) and ``password_later`` (see :func:`exchange`)."""
+
+    client: OktaClient
+    variant: Variant
+    credentials: Credentials
+    auth: ClientAuth
+    sessions: SessionStore
+    clock: Callable[[], float]
+    response_mode: str | None = None
+    password_later: Callable[[], None] | None = None
+
+    def __repr__(self) -> str:
+        # What a traceback's locals show: the variant, never the secrets it carries.
+        return f"ExchangeParts({self.variant.describe()})"
+
+    def as_flow(self, flow: str) -> ExchangeParts:
+        """The same exchange as another flow (``auto`` and IDX take the sessionToken path as
+        pkce or code)."""
+        return dataclasses.replace(self, variant=dataclasses.replace(self.variant, flow=flow))
 
 
 def pkce_pair() -> tuple[RedactedStr, str]:
@@ -108,18 +142,12 @@ def exchange(
     with OktaClient(
         variant.org_url, http=http, session=session, sleep=sleep, clock=clock
     ) as client:
+        parts = ExchangeParts(
+            client, variant, credentials, auth, store, clock, response_mode, password_later
+        )
         while True:
             try:
-                tokens = _exchange_once(
-                    client,
-                    variant,
-                    credentials,
-                    auth,
-                    clock=clock,
-                    response_mode=response_mode,
-                    sessions=store,
-                    password_later=password_later,
-                )
+                tokens = _exchange_once(parts)
                 store.exchange_done()
                 return tokens
             except RateLimitRestart as limited:
@@ -130,54 +158,23 @@ def exchange(
                 client.wait_out(limited.wait)
 
 
-def _exchange_once(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    *,
-    clock: Callable[[], float],
-    response_mode: str | None,
-    sessions: SessionStore,
-    password_later: Callable[[], None] | None = None,
-) -> TokenSet:
-    flow = variant.flow
-    if flow == "client_credentials":
-        return _token_grant(
-            client, variant, auth, _client_credentials_form(variant), clock=clock, user={}
-        )
-    if flow == "password":
-        return _token_grant(
-            client, variant, auth, _password_form(variant, credentials), clock=clock, user=None
-        )
+def _exchange_once(parts: ExchangeParts) -> TokenSet:
+    variant = parts.variant
+    if variant.flow == "client_credentials":
+        return _token_grant(parts, _client_credentials_form(variant), user={})
+    if variant.flow == "password":
+        return _token_grant(parts, _password_form(variant, parts.credentials), user=None)
     # Imported here: oie imports this module.
     from . import oie
 
-    if flow in oie.FLOWS:
-        return oie.exchange(
-            client,
-            variant,
-            credentials,
-            auth,
-            sessions,
-            clock=clock,
-            response_mode=response_mode,
-        )
+    if variant.flow in oie.FLOWS:
+        return oie.exchange(parts)
     try:
-        return _browser_flow(
-            client,
-            variant,
-            auth,
-            credentials,
-            sessions,
-            clock=clock,
-            response_mode=response_mode,
-            password_later=password_later,
-        )
+        return _browser_flow(parts)
     except LoginRequired as error:
         # On an Identity Engine org, "requires re-authentication or MFA" names the app's policy
         # and the two flows that get past it (one GET of /.well-known/okta-organization).
-        raise oie.explain_login_required(client, error) from None
+        raise oie.explain_login_required(parts.client, error) from None
 
 
 def refresh(
@@ -419,49 +416,24 @@ def authorize_request(
     return AuthorizeRequest(params, state, nonce, verifier)
 
 
-def _browser_flow(
-    client: OktaClient,
-    variant: Variant,
-    auth: ClientAuth,
-    credentials: Credentials,
-    sessions: SessionStore,
-    *,
-    clock: Callable[[], float],
-    response_mode: str | None,
-    password_later: Callable[[], None] | None = None,
-) -> TokenSet:
-    started = clock()
-    asked, result, user = _authorize_as_user(
-        client,
-        variant,
-        credentials,
-        sessions,
-        clock=clock,
-        response_mode=response_mode,
-        password_later=password_later,
-    )
-    return _redeemed(client, variant, auth, asked, result, user, started=started, clock=clock)
+def _browser_flow(parts: ExchangeParts) -> TokenSet:
+    started = parts.clock()
+    asked, result, user = _authorize_as_user(parts)
+    return _redeemed(parts, asked, result, user, started=started)
 
 
-def tokens_from_session(
-    client: OktaClient,
-    variant: Variant,
-    auth: ClientAuth,
-    sessions: SessionStore,
-    *,
-    clock: Callable[[], float],
-    response_mode: str | None,
-) -> TokenSet | None:
+def tokens_from_session(parts: ExchangeParts) -> TokenSet | None:
     """Tokens for ``variant`` (a pkce or code flow) from its user's existing Okta session alone,
     or None when there is none, Okta has ended it, or this app's policy wants more than it
     proved: the caller then signs in its own way (an IDX sign-in, whose session serves the next
     variant)."""
-    assert variant.user is not None
-    known = sessions.current(UserKey.of(variant))
+    sessions = parts.sessions
+    assert parts.variant.user is not None
+    known = sessions.current(UserKey.of(parts.variant))
     if known is None:
         return None
-    started = clock()
-    outcome = _authorize_with_session(client, variant, known, response_mode)
+    started = parts.clock()
+    outcome = _authorize_with_session(parts, known)
     if outcome is None:
         sessions.ended(known)
         return None
@@ -469,21 +441,19 @@ def tokens_from_session(
     if "error" in result.params:
         return None
     sessions.reused()
-    return _redeemed(client, variant, auth, asked, result, user, started=started, clock=clock)
+    return _redeemed(parts, asked, result, user, started=started)
 
 
 def _redeemed(
-    client: OktaClient,
-    variant: Variant,
-    auth: ClientAuth,
+    parts: ExchangeParts,
     asked: AuthorizeRequest,
     result: AuthorizeResult,
     user: dict[str, Any],
     *,
     started: float,
-    clock: Callable[[], float],
 ) -> TokenSet:
     """The tokens of an ``/authorize`` answer: its own (implicit), or its code's at /token."""
+    client, variant, clock = parts.client, parts.variant, parts.clock
     flow = variant.flow
     assert variant.redirect_uri is not None  # checked in _check
     _params, state, nonce, verifier = asked
@@ -516,7 +486,7 @@ def _redeemed(
     body = client.token(
         variant.token_url,
         _code_form(code, variant.redirect_uri, verifier),
-        auth,
+        parts.auth,
         flow=flow,
         user=variant.user,
         redirect_uri=variant.redirect_uri,
@@ -525,14 +495,7 @@ def _redeemed(
 
 
 def _authorize_as_user(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    sessions: SessionStore,
-    *,
-    clock: Callable[[], float],
-    response_mode: str | None,
-    password_later: Callable[[], None] | None = None,
+    parts: ExchangeParts,
 ) -> tuple[AuthorizeRequest, AuthorizeResult, dict[str, Any]]:
     """``/authorize`` for ``variant`` as its user, signing the user in only when no Okta session
     of theirs serves: the request, Okta's answer and who the user is (``_embedded.user``).
@@ -542,49 +505,56 @@ def _authorize_as_user(
     has ended: the user signs in once more, under the user's lock, so that one process signs in
     and the others use the session it stores.
     """
+    client, variant, sessions = parts.client, parts.variant, parts.sessions
     assert variant.user is not None  # checked in _check
     user = UserKey.of(variant)
     sessions.raise_if_refused(user)
     known = sessions.current(user)
     if known is not None:
-        outcome = _authorize_with_session(client, variant, known, response_mode)
+        outcome = _authorize_with_session(parts, known)
         if outcome is not None:
             sessions.reused()
             return outcome
         sessions.ended(known)
     with sessions.signing_in(user, known) as newer:
         if newer is not None:
-            outcome = _authorize_with_session(client, variant, newer, response_mode)
+            outcome = _authorize_with_session(parts, newer)
             if outcome is not None:
                 sessions.reused()
                 return outcome
             sessions.ended(newer)
-        if password_later is not None:
-            password_later()  # the session did not serve: the sign-in needs the password
+        if parts.password_later is not None:
+            parts.password_later()  # the session did not serve: the sign-in needs the password
         try:
             session_token, info = _sign_in(
-                client, variant, credentials, totp_step=lambda: sessions.totp_step(user, user.login)
+                client,
+                variant,
+                parts.credentials,
+                totp_step=lambda: sessions.totp_step(user, user.login),
             )
         except OktaUserError as exc:
             sessions.refused(user, exc)
             raise
-        asked = authorize_request(variant, response_mode=response_mode, session_token=session_token)
+        asked = authorize_request(
+            variant, response_mode=parts.response_mode, session_token=session_token
+        )
         result = client.authorize(
             variant.authorize_url, asked.params, flow=variant.flow, user=variant.user
         )
         if result.cookies and "error" not in result.params:
-            sessions.started(OktaSession(user, result.cookies, clock(), info))
+            sessions.started(OktaSession(user, result.cookies, parts.clock(), info))
         else:
             sessions.signed_in_without_session(user)
         return asked, result, info
 
 
 def _authorize_with_session(
-    client: OktaClient, variant: Variant, session: OktaSession, response_mode: str | None
+    parts: ExchangeParts, session: OktaSession
 ) -> tuple[AuthorizeRequest, AuthorizeResult, dict[str, Any]] | None:
     """``/authorize`` with the user's Okta session; None when Okta no longer knows it."""
-    asked = authorize_request(variant, response_mode=response_mode)
-    result = client.authorize(
+    variant = parts.variant
+    asked = authorize_request(variant, response_mode=parts.response_mode)
+    result = parts.client.authorize(
         variant.authorize_url,
         asked.params,
         flow=variant.flow,
@@ -684,17 +654,14 @@ def _refresh_form(tokens: TokenSet) -> SecretDict:
 
 
 def _token_grant(
-    client: OktaClient,
-    variant: Variant,
-    auth: ClientAuth,
-    form: SecretDict,
-    *,
-    clock: Callable[[], float],
-    user: dict[str, Any] | None,
+    parts: ExchangeParts, form: SecretDict, *, user: dict[str, Any] | None
 ) -> TokenSet:
-    started = clock()
-    body = client.token(variant.token_url, form, auth, flow=variant.flow, user=variant.user)
-    return _token_set(client, variant, body, started=started, clock=clock, user=user, nonce=None)
+    client, variant = parts.client, parts.variant
+    started = parts.clock()
+    body = client.token(variant.token_url, form, parts.auth, flow=variant.flow, user=variant.user)
+    return _token_set(
+        client, variant, body, started=started, clock=parts.clock, user=user, nonce=None
+    )
 
 
 def _token_set(

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from . import diagnosis, flows
-from .client import IDX_MEDIA_TYPE, ClientAuth, OktaClient
+from .client import IDX_MEDIA_TYPE, OktaClient
 from .diagnosis import MFA_OTP_GRANT
 from .errors import (
     AccessDenied,
@@ -59,6 +59,7 @@ from .errors import (
     UnauthorizedClient,
     UnexpectedResponse,
 )
+from .flows import ExchangeParts
 from .redact import Concealed, Credentials, RedactedStr, SecretDict
 from .sessions import TOTP_STEP, OktaSession, SessionCookie, SessionStore, UserKey
 from .tokens import TokenSet, Variant
@@ -109,84 +110,39 @@ class AutoChoices(Protocol):
 # --- entry point (flows._exchange_once) ----------------------------------------------------------
 
 
-def exchange(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    sessions: SessionStore,
-    *,
-    clock: Callable[[], float],
-    response_mode: str | None,
-) -> TokenSet:
+def exchange(parts: ExchangeParts) -> TokenSet:
     """Tokens for a ``direct``, ``interaction_code`` or ``auto`` variant (checked by
     ``flows._check``: a user and a password; a redirect URI for the last two)."""
+    variant = parts.variant
     assert variant.user is not None
     user = UserKey.of(variant)
-    totp = _totp_of(credentials, sessions, user)
+    totp = _totp_of(parts.credentials, parts.sessions, user)
     if variant.flow == "auto":
-        return auto(
-            client,
-            variant,
-            credentials,
-            auth,
-            sessions,
-            clock=clock,
-            response_mode=response_mode,
-            totp=totp,
-        )
+        return auto(parts, totp=totp)
     if variant.flow == "interaction_code":
-        reused = _from_session(client, variant, auth, sessions, clock, response_mode)
+        reused = _from_session(parts)
         if reused is not None:
             return reused
-    return _as_user(
-        sessions,
-        user,
-        lambda: _run(variant.flow, client, variant, credentials, auth, clock=clock, totp=totp),
-        clock,
-    )
+    return _as_user(parts, user, lambda: _run(variant.flow, parts, totp=totp))
 
 
-def _from_session(
-    client: OktaClient,
-    variant: Variant,
-    auth: ClientAuth,
-    sessions: SessionStore,
-    clock: Callable[[], float],
-    response_mode: str | None,
-) -> TokenSet | None:
+def _from_session(parts: ExchangeParts) -> TokenSet | None:
     """Tokens from the Okta session an earlier sign-in of the user started (an IDX sign-in's
     proves both factors), through ``/authorize?prompt=none`` as the pkce or code flow; None when
     there is none or this app's policy wants more."""
-    return flows.tokens_from_session(
-        client,
-        _as_code_flow(variant, auth),
-        auth,
-        sessions,
-        clock=clock,
-        response_mode=response_mode,
-    )
+    return flows.tokens_from_session(_as_code_flow(parts))
 
 
-def _as_code_flow(variant: Variant, auth: ClientAuth) -> Variant:
-    """``variant`` as the sessionToken path takes it: pkce for a public client, code with a
+def _as_code_flow(parts: ExchangeParts) -> ExchangeParts:
+    """The exchange as the sessionToken path takes it: pkce for a public client, code with a
     client secret."""
-    return dataclasses.replace(variant, flow="pkce" if auth.method == "none" else "code")
+    return parts.as_flow("pkce" if parts.auth.method == "none" else "code")
 
 
-def _run(
-    path: str,
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    *,
-    clock: Callable[[], float],
-    totp: TotpCode | None,
-) -> SignedIn:
+def _run(path: str, parts: ExchangeParts, *, totp: TotpCode | None) -> SignedIn:
     if path == "direct":
-        return direct(client, variant, credentials, auth, clock=clock, totp=totp), ()
-    return _interaction_code(client, variant, credentials, auth, clock=clock, totp=totp)
+        return direct(parts, totp=totp), ()
+    return _interaction_code(parts, totp=totp)
 
 
 #: A path's tokens, and the cookies of the Okta session it started (IDX; none for Direct
@@ -194,16 +150,12 @@ def _run(
 SignedIn = tuple[TokenSet, tuple[SessionCookie, ...]]
 
 
-def _as_user(
-    sessions: SessionStore,
-    user: UserKey,
-    sign_in: Callable[[], SignedIn],
-    clock: Callable[[], float],
-) -> TokenSet:
+def _as_user(parts: ExchangeParts, user: UserKey, sign_in: Callable[[], SignedIn]) -> TokenSet:
     """``sign_in`` under the user's sign-in rules: one at a time for the user in every process, a
     refusal recorded for the user (and raised to later variants without asking Okta again). The
     Okta session an IDX sign-in starts serves the user's other variants (``/authorize`` with
     ``prompt=none``, each app by its own policy), as the Classic path's does."""
+    sessions = parts.sessions
     sessions.raise_if_refused(user)
     with sessions.signing_in(user, None):
         try:
@@ -215,7 +167,7 @@ def _as_user(
                 sessions.refused(user, exc)
             raise
         if cookies:
-            sessions.started(OktaSession(user, cookies, clock(), dict(tokens.user)))
+            sessions.started(OktaSession(user, cookies, parts.clock(), dict(tokens.user)))
         else:
             sessions.signed_in_without_session(user)
         return tokens
@@ -237,22 +189,15 @@ def _totp_of(credentials: Credentials, sessions: SessionStore, user: UserKey) ->
 # --- Direct Authentication ------------------------------------------------------------------------
 
 
-def direct(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    *,
-    clock: Callable[[], float],
-    totp: TotpCode | None,
-) -> TokenSet:
+def direct(parts: ExchangeParts, *, totp: TotpCode | None) -> TokenSet:
     """Direct Authentication: the password grant, then (on ``mfa_required``) the MFA OTP grant
     with a TOTP code. DD@468de9c ``docs/guides/configure-direct-auth-grants/main/bmfaotp/
     use-flow.md``; errors from Okta's catalogue (research note 2.4)."""
+    client, variant, auth, clock = parts.client, parts.variant, parts.auth, parts.clock
     started = clock()
     body = client.token(
         variant.token_url,
-        flows._password_form(variant, credentials),
+        flows._password_form(variant, parts.credentials),
         auth,
         flow="direct",
         user=variant.user,
@@ -320,29 +265,14 @@ def interact_url(variant: Variant) -> str:
     return variant.token_url.rsplit("/", 1)[0] + "/interact"
 
 
-def interaction_code(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    *,
-    clock: Callable[[], float],
-    totp: TotpCode | None,
-) -> TokenSet:
+def interaction_code(parts: ExchangeParts, *, totp: TotpCode | None) -> TokenSet:
     """The Interaction Code flow: interact, introspect, the remediations, then /token with
     ``grant_type=interaction_code`` and the PKCE verifier (facts sheet 8.2)."""
-    return _interaction_code(client, variant, credentials, auth, clock=clock, totp=totp)[0]
+    return _interaction_code(parts, totp=totp)[0]
 
 
-def _interaction_code(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    *,
-    clock: Callable[[], float],
-    totp: TotpCode | None,
-) -> SignedIn:
+def _interaction_code(parts: ExchangeParts, *, totp: TotpCode | None) -> SignedIn:
+    client, variant, auth = parts.client, parts.variant, parts.auth
     assert variant.redirect_uri is not None  # flows._check
     verifier, challenge = flows.pkce_pair()
     nonce = secrets.token_urlsafe(16)
@@ -364,7 +294,7 @@ def _interaction_code(
         raise diagnosis.altered_answer(
             "Okta's /v1/interact answered without an interaction_handle."
         )
-    walk = _Walk(client, variant, credentials, totp)
+    walk = _Walk(client, variant, parts.credentials, totp)
     status, state = walk.post(
         f"{variant.org_url}/idp/idx/introspect",
         {"interactionHandle": handle},
@@ -372,7 +302,7 @@ def _interaction_code(
         endpoint="/idp/idx/introspect",
     )
     code, user = walk.run(status, state)
-    started = clock()
+    started = parts.clock()
     body = client.token(
         variant.token_url,
         SecretDict(grant_type="interaction_code", interaction_code=code, code_verifier=verifier),
@@ -381,7 +311,7 @@ def _interaction_code(
         user=variant.user,
     )
     tokens = flows._token_set(
-        client, variant, body, started=started, clock=clock, user=user, nonce=nonce
+        client, variant, body, started=started, clock=parts.clock, user=user, nonce=nonce
     )
     return tokens, tuple(walk.cookies.values())
 
@@ -808,21 +738,12 @@ def _picked(line: str) -> None:
             _PICKS.append(line)
 
 
-def auto(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    sessions: SessionStore,
-    *,
-    clock: Callable[[], float],
-    response_mode: str | None,
-    totp: TotpCode | None,
-) -> TokenSet:
+def auto(parts: ExchangeParts, *, totp: TotpCode | None) -> TokenSet:
     """The first path that gives tokens: Classic (pkce or code), then ``direct``, then
     ``interaction_code`` (on a Classic org, Classic only); remembered in ``sessions.cache``."""
-    org_pipeline = pipeline(client)
-    choices: AutoChoices | None = sessions.cache
+    variant = parts.variant
+    org_pipeline = pipeline(parts.client)
+    choices: AutoChoices | None = parts.sessions.cache
     remembered = None
     if choices is not None:
         remembered = choices.load_auto_choice(variant.issuer, variant.client_id)
@@ -836,23 +757,12 @@ def auto(
     for path in order:
         try:
             if path == "classic":
-                tokens = _classic(
-                    client,
-                    variant,
-                    credentials,
-                    auth,
-                    sessions,
-                    clock=clock,
-                    response_mode=response_mode,
-                )
+                # The sessionToken path, as the pkce flow (a public client) or the code flow.
+                tokens = flows._browser_flow(_as_code_flow(parts))
             else:
-                reused = None
-                if path == "interaction_code":
-                    reused = _from_session(client, variant, auth, sessions, clock, response_mode)
-                sign_in = functools.partial(
-                    _run, path, client, variant, credentials, auth, clock=clock, totp=totp
-                )
-                tokens = reused or _as_user(sessions, user, sign_in, clock)
+                reused = _from_session(parts) if path == "interaction_code" else None
+                sign_in = functools.partial(_run, path, parts, totp=totp)
+                tokens = reused or _as_user(parts, user, sign_in)
         except OktaUserError as error:
             if len(order) == 1 or not _moves_on(path, error):
                 raise
@@ -861,28 +771,6 @@ def auto(
             _remember(choices, variant, path, tried, remembered=path == remembered and not tried)
             return tokens
     raise diagnosis.auto_exhausted(tried, org_pipeline)
-
-
-def _classic(
-    client: OktaClient,
-    variant: Variant,
-    credentials: Credentials,
-    auth: ClientAuth,
-    sessions: SessionStore,
-    *,
-    clock: Callable[[], float],
-    response_mode: str | None,
-) -> TokenSet:
-    """The sessionToken path, as the pkce flow (a public client) or the code flow (a secret)."""
-    return flows._browser_flow(
-        client,
-        _as_code_flow(variant, auth),
-        auth,
-        credentials,
-        sessions,
-        clock=clock,
-        response_mode=response_mode,
-    )
 
 
 def _moves_on(path: str, error: OktaUserError) -> bool:
