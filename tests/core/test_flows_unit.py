@@ -11,8 +11,10 @@ import pytest
 
 from pytest_okta_user import diagnosis as d
 from pytest_okta_user import errors as e
-from pytest_okta_user.flows import exchange, pkce_pair, refresh, totp_code
+from pytest_okta_user.client import ClientAuth, OktaClient
+from pytest_okta_user.flows import ExchangeParts, exchange, pkce_pair, refresh, totp_code
 from pytest_okta_user.redact import Credentials
+from pytest_okta_user.sessions import SessionStore
 from pytest_okta_user.tokens import TokenSet, Variant
 
 ISSUER = (
@@ -31,6 +33,25 @@ def variant(flow: str = "pkce", **kw: object) -> Variant:
     }
     fields.update(kw)
     return Variant(**fields)  # type: ignore[arg-type]
+
+
+def test_an_exchanges_parts_show_the_variant_not_its_secrets() -> None:
+    """Every step of an exchange holds them in a local: what --showlocals prints of them."""
+    credentials = Credentials(password="pw-Secret-1", client_secret="cs-Secret-2", totp_secret="T")
+    with OktaClient("http://127.0.0.1:9") as client:
+        parts = ExchangeParts(
+            client,
+            variant("code"),
+            credentials,
+            ClientAuth("0oa1", credentials.client_secret, "client_secret_basic"),
+            SessionStore(None),
+            lambda: 0.0,
+        )
+        shown = repr(parts)
+    assert shown == f"ExchangeParts({variant('code').describe()})"
+    assert "Secret" not in shown
+    assert parts.as_flow("pkce").variant.flow == "pkce"
+    assert parts.as_flow("pkce").credentials is credentials
 
 
 def test_pkce_pair_is_rfc7636_s256() -> None:
