@@ -45,7 +45,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import options
 from .cache import TokenCache, _finite_seconds
@@ -548,14 +548,15 @@ def build_provider(
 
     def exchange(variant: Variant) -> TokenSet:
         # Only here are the secrets needed (build_variant checked the rest).
-        password_later = _secrets_for(variant, _session_may_serve(sessions(), variant))
+        names = named_for(settings, variant)
+        password_later = _secrets_for(variant, names, _session_may_serve(sessions(), variant))
         from . import flows
 
         http = http_options(settings)
         try:
             return flows.exchange(
                 variant,
-                credentials_of(settings, variant),
+                credentials_of(settings, names),
                 http=http,
                 clock=clock,
                 response_mode=response_mode,
@@ -563,48 +564,46 @@ def build_provider(
                 password_later=password_later,
             )
         except OktaUserError as exc:
-            raise _named_in(exc, settings, variant) from None
+            raise _named_in(exc, names) from None
 
-    def _secrets_for(variant: Variant, session_may_serve: bool) -> Callable[[], None] | None:
+    def _secrets_for(
+        variant: Variant, names: SettingNames, session_may_serve: bool
+    ) -> Callable[[], None] | None:
         """Check the secrets ``variant`` needs now; the password only when no Okta session of its
         user may serve. Then the answer asks for it when the sign-in comes (None: checked)."""
         if not session_may_serve:
-            _require_secrets(settings, variant, signing_in=True)
+            _require_secrets(settings, variant, names, signing_in=True)
             return None
-        _require_secrets(settings, variant, signing_in=False)
-        return lambda: _require_secrets(settings, variant, signing_in=True)
+        _require_secrets(settings, variant, names, signing_in=False)
+        return lambda: _require_secrets(settings, variant, names, signing_in=True)
 
     def browser_session(variant: Variant) -> OktaSession:
         # Any flow that signs a user in: a stored session of the user serves the browser as is.
+        from . import flows
         from .sessions import UserKey
 
+        names = named_for(settings, variant)
         stored = variant.user is not None and sessions().current(UserKey.of(variant)) is not None
-        password_later = _secrets_for(variant, stored)
+        password_later = _secrets_for(variant, names, stored)
         try:
-            return _browser_session(variant, password_later)
+            return flows.browser_session(
+                variant,
+                credentials_of(settings, names),
+                sessions(),
+                password_later=password_later,
+                http=http_options(settings),
+                clock=clock,
+            )
         except OktaUserError as exc:
-            raise _named_in(exc, settings, variant) from None
-
-    def _browser_session(
-        variant: Variant, password_later: Callable[[], None] | None = None
-    ) -> OktaSession:
-        from . import flows
-
-        return flows.browser_session(
-            variant,
-            credentials_of(settings, variant),
-            sessions(),
-            password_later=password_later,
-            http=http_options(settings),
-            clock=clock,
-        )
+            raise _named_in(exc, names) from None
 
     def refresh(variant: Variant, tokens: TokenSet) -> TokenSet:
         # A refresh authenticates the client (its secret), not the user: no password needed.
-        _require_secrets(settings, variant, signing_in=False)
+        names = named_for(settings, variant)
+        _require_secrets(settings, variant, names, signing_in=False)
         from . import flows
 
-        credentials = credentials_of(settings, variant)
+        credentials = credentials_of(settings, names)
         return flows.refresh(variant, tokens, credentials, http=http_options(settings), clock=clock)
 
     def published_keys(variant: Variant) -> frozenset[str]:
@@ -624,10 +623,12 @@ def build_provider(
     return provider
 
 
-def _require_secrets(settings: Settings, variant: Variant, *, signing_in: bool) -> None:
+def _require_secrets(
+    settings: Settings, variant: Variant, names: SettingNames, *, signing_in: bool
+) -> None:
     """Raise :class:`MissingSettingsError` when a secret the flow needs is unset (the password
-    only to sign in): the default user's and app's, or the named user's and app's."""
-    user_name, app_name = named_for(settings, variant)
+    only to sign in): the default user's and app's, or the named user's and app's (``names``)."""
+    user_name, app_name = names
     missing = settings.missing(variant.flow, user=variant.user)
     if app_name is not None:
         missing = [m for m in missing if m[0] != options.CLIENT_SECRET.name]
@@ -663,10 +664,11 @@ def _session_answers(variant: Variant) -> bool:
 _SESSION_FLOWS = frozenset({"code", "pkce", "implicit"})
 
 
-def _named_in(error: OktaUserError, settings: Settings, variant: Variant) -> OktaUserError:
-    """``error`` with its fix naming the settings ``variant`` really uses: a named user's
-    ``OKTA_ADMIN_PASSWORD`` where the recipes, which know no names, wrote ``OKTA_PASSWORD``."""
-    user_name, app_name = named_for(settings, variant)
+def _named_in(error: OktaUserError, names: SettingNames) -> OktaUserError:
+    """``error`` with its fix naming the settings its variant really uses (``names``): a named
+    user's ``OKTA_ADMIN_PASSWORD`` where the recipes, which know no names, wrote
+    ``OKTA_PASSWORD``."""
+    user_name, app_name = names
     renames: list[tuple[Option[Any], Option[Any]]] = []
     if user_name is not None:
         renames += [
@@ -694,7 +696,19 @@ def _named_in(error: OktaUserError, settings: Settings, variant: Variant) -> Okt
     return error
 
 
-def named_for(settings: Settings, variant: Variant) -> tuple[str | None, str | None]:
+class SettingNames(NamedTuple):
+    """Whose settings a variant uses: a named user's (``OKTA_<NAME>_PASSWORD``, ...) and a named
+    app's (``OKTA_<NAME>_CLIENT_SECRET``, ...); None: the default user's or app's."""
+
+    user: str | None = None
+    app: str | None = None
+
+
+#: The default user's and app's settings.
+DEFAULT_NAMES = SettingNames()
+
+
+def named_for(settings: Settings, variant: Variant) -> SettingNames:
     """The names of the user and app whose settings ``variant`` uses (None: the default ones)."""
     user_name = app_name = None
     login = (variant.user or "").lower()
@@ -708,7 +722,7 @@ def named_for(settings: Settings, variant: Variant) -> tuple[str | None, str | N
             if settings.named("app", name, "client_id").value == variant.client_id:
                 app_name = name
                 break
-    return user_name, app_name
+    return SettingNames(user_name, app_name)
 
 
 def _published_key_ids(
@@ -778,12 +792,12 @@ def http_options(settings: Settings) -> HttpOptions:
     )
 
 
-def credentials_of(settings: Settings, variant: Variant | None = None) -> Credentials:
-    """The secrets ``variant`` signs in with, as the recipes take them: its named user's and
-    app's (``OKTA_<NAME>_PASSWORD``, ...) or the default ones."""
+def credentials_of(settings: Settings, names: SettingNames = DEFAULT_NAMES) -> Credentials:
+    """The secrets a variant signs in with, as the recipes take them: its named user's and app's
+    (``names``: ``OKTA_<NAME>_PASSWORD``, ...) or the default ones."""
     from .redact import Credentials
 
-    user_name, app_name = (None, None) if variant is None else named_for(settings, variant)
+    user_name, app_name = names
     if user_name is None:
         password, totp = settings[options.PASSWORD].value, settings[options.TOTP_SECRET].value
     else:
