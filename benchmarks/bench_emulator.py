@@ -12,6 +12,13 @@ figure at 4 sign-ins per second. Goal: at or above 1.0x, aiming at 1.2x.
 string (tokens that verify nowhere), against the bare floor: what is left once the RSA work is
 taken away, so what the signatures themselves cost.
 
+`--switch-interval S` adds two more, 1 client thread: the emulator's sign-ins per second with
+`sys.setswitchinterval(S)` against the same at the interpreter's default (0.005 s), then the bare
+floor's the same way, as a control. The emulator signs a code's tokens ahead on another thread,
+which needs the GIL for a moment between its two signatures; with client and server in one
+process it waits for the client's thread to let go of it. A short interval shows what that wait
+costs. The emulator itself never changes the interval: it runs inside the user's test process.
+
 A second floor, `BareServer(signing=True)`, also signs the access and ID tokens (RS256, RSA-2048,
 as Okta does): the two signatures every emulator sign-in needs (each token is new, so none can be
 cached) cost about as much CPU as a bare sign-in's three answers, and this row shows the
@@ -68,6 +75,23 @@ def rate(
 
 
 @contextlib.contextmanager
+def switch_interval(seconds: float) -> Iterator[None]:
+    """The interpreter's GIL switch interval set to `seconds` (restored after)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def at_interval(seconds: float, target: Target, sign_ins: int) -> float:
+    """`rate` with 1 client thread, the GIL switch interval set to `seconds` meanwhile."""
+    with switch_interval(seconds):
+        return rate(target, sign_ins, 1)
+
+
+@contextlib.contextmanager
 def unsigned() -> Iterator[None]:
     """The emulator's tokens left unsigned: a constant where the RS256 JWS would be."""
     sign_jwt = SigningKey.sign_jwt
@@ -89,6 +113,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, help="pairs per row (default 8, --long 20)")
     parser.add_argument(
         "--unsigned", action="store_true", help="also the emulator without its two signatures"
+    )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        metavar="S",
+        help="also both sides with sys.setswitchinterval(S), e.g. 0.0002",
     )
     args = parser.parse_args()
     pairs, sign_ins = (20, 400) if args.long else (8, 160)
@@ -121,6 +151,16 @@ def main() -> None:
                         pairs,
                     )
                     print(result.line("/s"))
+        if args.switch_interval:
+            interval = args.switch_interval
+            for target, name in ((okta, "emulator"), (bare, "bare")):
+                result = paired(
+                    f"{name}, switch interval {interval:g} s vs default",
+                    functools.partial(at_interval, interval, target, sign_ins),
+                    functools.partial(rate, target, sign_ins, 1),
+                    pairs,
+                )
+                print(result.line("/s"))
         assert okta.internal_errors == []
     print(f"  {load_average()}")
 
