@@ -251,9 +251,11 @@ def _one_line(settings: Settings, emulator_url: str | None) -> str:
     else:
         cache = "token cache on"
     where = _sources(settings)
-    engine = "" if settings[options.EMULATOR_ENGINE].value == "classic" else "Identity Engine, "
-    place = f"the emulator at {emulator_url} ({engine}started for this run)"
-    place = place if emulator_url else issuer
+    place = issuer
+    if emulator_url:
+        engine = settings[options.EMULATOR_ENGINE].value
+        kind = "" if engine == "classic" else f"{_ENGINES[engine]}, "
+        place = f"the emulator at {emulator_url} ({kind}started for this run)"
     return f"okta: {flow} flow{who} at {place}, {cache} ({where}; -v shows each setting)"
 
 

@@ -474,10 +474,11 @@ def resolve(
 
     ``emulator``: called once if emulator mode is on (``options.EMULATOR``), with the engine
     (``options.EMULATOR_ENGINE``), to start the emulator (or, on an xdist worker, to hand in the
-    controller's): its demo ``OKTA_*`` values (as
-    ``OktaEmulator.env()``) come first for every setting, and are the only source of the org, app
-    and user settings (``Option.emulated``), so that such a run never reaches a real org, however
-    the environment names one. Without it the flag is only recorded (a script starts its own).
+    controller's): its demo ``OKTA_*`` values (as ``OktaEmulator.env()``) come first for every
+    setting, and are the only source of the org, app and user settings (``Option.emulated``), so
+    that such a run never reaches a real org, however the environment names one. Without it the
+    flag is only recorded (a script starts its own). An engine set while emulator mode is off is
+    an error: the run would reach the org the settings name instead.
     ``default_cache_dir``: asked only when no cache folder is set and the cache is on.
 
     Raises :class:`SettingError` for a value that cannot be right.
