@@ -134,10 +134,13 @@ def _settings(env: Mapping[str, str], cwd: Path) -> Settings:
         raise ConfigurationError(
             f"pytest's ini file cannot be read: {exc}", "fix its syntax"
         ) from None
+    # This command starts no emulator, so which org one would be means nothing here (a shell
+    # that exports OKTA_EMULATOR_ENGINE for its pytest runs must not break it).
+    engine = options.EMULATOR_ENGINE
     settings = resolve(
         {},
-        env,
-        ini.values,
+        {name: value for name, value in env.items() if name not in engine.env},
+        {key: value for key, value in ini.values.items() if key != engine.ini},
         ini_path=ini.path,
         cwd=cwd,
         default_cache_dir=lambda: _default_cache_dir(ini),

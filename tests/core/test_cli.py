@@ -162,6 +162,18 @@ def test_emulator_mode_is_refused_with_the_way_to_a_lasting_emulator(tmp_path: P
     assert "python -m pytest_okta_user.emulator" in err
 
 
+def test_the_emulator_engine_of_pytest_runs_is_no_concern_of_the_command(
+    okta: OktaEmulator, tmp_path: Path
+) -> None:
+    """A shell that exports OKTA_EMULATOR_ENGINE, or an ini file that sets it, for its pytest
+    runs: the command starts no emulator, so the engine is not read (pytest refuses it without
+    emulator mode)."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\nokta_emulator_engine = oie\n")
+    status, out, err = run(["token"], {**okta.env(), "OKTA_EMULATOR_ENGINE": "oie"}, tmp_path)
+    assert (status, err) == (0, "")
+    assert claims(out)["iss"] == okta.issuer
+
+
 def test_python_dash_m_runs_the_command(okta: OktaEmulator, tmp_path: Path) -> None:
     env = {**os.environ, **okta.env(), "OKTA_FLOW": "code"}
     done = subprocess.run(
